@@ -1,0 +1,224 @@
+"""The ASGI application: routers, the one error handler, request limits, metrics, logs."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from setpoint import __version__, logs
+from setpoint.auth import endpoints as auth_endpoints
+from setpoint.auth.deps import bearer_token
+from setpoint.auth.model import Role
+from setpoint.auth.passwords import Passwords
+from setpoint.auth.service import actor_for_token
+from setpoint.clock import Clock, SystemClock
+from setpoint.config import Settings, get_settings
+from setpoint.context import Context
+from setpoint.db.engine import Database
+from setpoint.errors import (
+    Forbidden,
+    MalformedJson,
+    PayloadTooLarge,
+    SetpointError,
+    Unprocessable,
+)
+from setpoint.workouts import endpoints as workout_endpoints
+
+REQUESTS = Counter(
+    "setpoint_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "setpoint_http_request_seconds", "HTTP request latency by route", ["method", "route"]
+)
+HTTP_CODES = {
+    400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+}
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        app.state.context = Context(settings, db, clock, Passwords(settings))
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    app = FastAPI(
+        title="Setpoint",
+        version=__version__,
+        description="Author, generate and run training sessions live.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics)  # outermost: sees every answer, 413s included
+    _add_error_handlers(app)
+    app.include_router(auth_endpoints.router)
+    app.include_router(workout_endpoints.router)
+    _add_ops_routes(app)
+    return app
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+def field_path(loc: Sequence[Any]) -> str:
+    """`('body', 'steps', 3, 'step', 'duration', 'seconds')` → `body.steps[3].duration.seconds`."""
+    path = ""
+    previous: Any = None
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif isinstance(previous, int) and part in ("step", "repeat"):
+            pass  # the tag pydantic inserts for a tagged union member
+        else:
+            path += f".{part}" if path else str(part)
+        previous = part
+    return path
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SetpointError)
+    async def setpoint_error(_: Request, exc: SetpointError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return await setpoint_error(_, MalformedJson("the request body is not valid JSON"))
+        problems = [f"{field_path(e['loc'])}: {e['msg']}" for e in errors]
+        return await setpoint_error(_, Unprocessable("; ".join(problems), problems=problems))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        return JSONResponse(
+            {"error": code, "detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        structlog.get_logger("setpoint").exception("unhandled error", path=request.url.path)
+        return JSONResponse({"error": "internal_error", "detail": "an unexpected error occurred"}, 500)
+
+
+# --- middleware (plain ASGI, cheap on the hot path) -----------------------------------------
+
+
+class BodyLimit:
+    """Refuses bodies over `max_bytes` with 413, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = PayloadTooLarge(f"the request body is larger than {self.max_bytes} bytes")
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await JSONResponse(too_large.body(), status_code=413)(scope, receive, send)
+            return
+        seen = 0
+        answered = False
+
+        async def limited() -> Message:
+            # Past the limit, answer 413 here and tell the app the client went away.
+            nonlocal seen, answered
+            if answered:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                answered = True
+                await JSONResponse(too_large.body(), status_code=413)(scope, receive, send)
+                return {"type": "http.disconnect"}
+            return message
+
+        async def muted(message: Message) -> None:
+            if not answered:
+                await send(message)
+
+        await self.app(scope, limited, muted)
+
+
+class RequestMetrics:
+    """Counts and times requests per route template, and logs each one (no headers, no bodies)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.log = structlog.get_logger("setpoint.http")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            REQUESTS.labels(scope["method"], route, str(status)).inc()
+            LATENCY.labels(scope["method"], route).observe(elapsed)
+            self.log.info(
+                "request", method=scope["method"], route=route, status=status,
+                ms=round(elapsed * 1000, 2), request_id=uuid.uuid4().hex[:12],
+            )
+
+
+# --- ops -----------------------------------------------------------------------------------
+
+
+def _add_ops_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process serves requests."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/metrics", tags=["ops"], response_class=Response)
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics, for an admin token or the configured metrics token."""
+        token = bearer_token(request)
+        context: Context = request.app.state.context
+        expected = context.settings.metrics_token
+        if expected is None or not secrets.compare_digest(token, expected.get_secret_value()):
+            async with context.db.transaction(write=False) as uow:
+                actor = await actor_for_token(context, uow.session, token)
+            if actor.role is not Role.ADMIN:
+                raise Forbidden("metrics are for admins or the metrics token")
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def configure_logging(settings: Settings) -> None:
+    logs.configure(settings.log_level, settings.log_format)
+

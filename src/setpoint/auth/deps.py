@@ -1,0 +1,27 @@
+"""The authentication dependency every route uses."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from setpoint.auth import service
+from setpoint.auth.model import Actor
+from setpoint.context import Ctx, UoW
+from setpoint.errors import NotAuthenticated
+
+
+def bearer_token(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("send 'Authorization: Bearer <token>' (get one from POST /api/auth/token)")
+    return token.strip()
+
+
+async def current_actor(ctx: Ctx, uow: UoW, token: Annotated[str, Depends(bearer_token)]) -> Actor:
+    return await service.actor_for_token(ctx, uow.session, token)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+Token = Annotated[str, Depends(bearer_token)]

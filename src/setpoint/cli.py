@@ -1,0 +1,100 @@
+"""The `setpoint` command: serve, migrate, users."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from setpoint.auth.model import Role
+from setpoint.config import get_settings
+
+app = typer.Typer(help="Setpoint: author, generate and run training sessions live.", no_args_is_help=True)
+users = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+app.add_typer(users, name="users")
+console = Console()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+) -> None:
+    """Apply migrations, then serve the API on the configured database."""
+    import uvicorn
+
+    from setpoint.app import configure_logging, create_app
+
+    settings = get_settings()
+    configure_logging(settings)
+    asyncio.run(_migrate("head"))
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        ws_per_message_deflate=False,
+        timeout_graceful_shutdown=10,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    down: Annotated[bool, typer.Option("--down", help="Downgrade to the revision instead.")] = False,
+) -> None:
+    """Upgrade (or downgrade) the database schema."""
+    asyncio.run(_migrate(revision, down=down))
+    console.print(f"database at {'revision ' + revision if down else 'head'}")
+
+
+async def _migrate(revision: str, *, down: bool = False) -> None:
+    from setpoint.db import migrate as m
+    from setpoint.db.engine import Database
+
+    db = Database(get_settings().database_url)
+    try:
+        await (m.downgrade(db, revision) if down else m.upgrade(db, revision))
+    finally:
+        await db.dispose()
+
+
+@users.command("create")
+def create_user(
+    email: Annotated[str, typer.Argument(help="The user's e-mail (their login).")],
+    password: Annotated[str, typer.Option(help="At least 8 characters.", prompt=True, hide_input=True)],
+    role: Annotated[Role, typer.Option(help="coach, athlete or admin.")] = Role.ATHLETE,
+    coach: Annotated[str | None, typer.Option(help="E-mail of the athlete's coach.")] = None,
+) -> None:
+    """Create a user (an athlete optionally linked to a coach)."""
+    from setpoint.errors import SetpointError
+
+    try:
+        user_id = asyncio.run(_create_user(email, password, role, coach))
+    except SetpointError as exc:
+        console.print(f"[red]error[/red] {exc.code}: {exc.detail}")
+        raise typer.Exit(1) from None
+    console.print(f"created {role} {email.strip().lower()} ({user_id})")
+
+
+async def _create_user(email: str, password: str, role: Role, coach: str | None) -> str:
+    from setpoint.auth.passwords import Passwords
+    from setpoint.auth.service import create_user
+    from setpoint.clock import SystemClock
+    from setpoint.context import Context
+    from setpoint.db import migrate as m
+    from setpoint.db.engine import Database
+
+    settings = get_settings()
+    db = Database(settings.database_url)
+    try:
+        await m.upgrade(db)
+        ctx = Context(settings, db, SystemClock(), Passwords(settings))
+        async with db.transaction() as uow:
+            user = await create_user(ctx, uow.session, email, password, role, coach)
+        return str(user.id)
+    finally:
+        await db.dispose()

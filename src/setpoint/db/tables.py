@@ -1,0 +1,7 @@
+"""Every area's tables on one metadata: what migrations and the schema check compare against."""
+
+from setpoint.auth.tables import AccessToken, CoachLink, User
+from setpoint.db.base import Base
+from setpoint.workouts.tables import WorkoutRow
+
+__all__ = ["AccessToken", "Base", "CoachLink", "User", "WorkoutRow"]
