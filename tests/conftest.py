@@ -110,7 +110,9 @@ def make_user(app: FastAPI, client: httpx.AsyncClient) -> MakeUser:
     """Creates a user through the service and logs in over HTTP; returns auth headers."""
     counter = iter(range(1, 10_000))
 
-    async def make(role: Role = Role.ATHLETE, coach: UserHandle | None = None, **_: Any) -> UserHandle:
+    async def make(
+        role: Role = Role.ATHLETE, coach: UserHandle | None = None, **_: Any
+    ) -> UserHandle:
         ctx: Context = app.state.context
         email = f"{role}{next(counter)}@example.com"
         password = "correct horse battery"

@@ -29,9 +29,16 @@ def ranges(draw: st.DrawFn, low: int, high: int) -> tuple[float, float]:
 @st.composite
 def targets(draw: st.DrawFn, sport: m.Sport) -> tuple[m.Target, ...]:
     """Up to three targets of distinct types that are valid for the sport."""
-    kinds = [m.TargetType.HR_ZONE, m.TargetType.HR_RANGE, m.TargetType.SPEED,
-             m.TargetType.PACE, m.TargetType.POWER, m.TargetType.POWER_PCT_FTP,
-             m.TargetType.INCLINE, m.TargetType.RPE]
+    kinds = [
+        m.TargetType.HR_ZONE,
+        m.TargetType.HR_RANGE,
+        m.TargetType.SPEED,
+        m.TargetType.PACE,
+        m.TargetType.POWER,
+        m.TargetType.POWER_PCT_FTP,
+        m.TargetType.INCLINE,
+        m.TargetType.RPE,
+    ]
     if sport in m.CADENCE_SPORTS:
         kinds.append(m.TargetType.CADENCE)
     chosen = draw(st.lists(st.sampled_from(kinds), max_size=3, unique=True))
@@ -84,16 +91,33 @@ def endurance_workouts(draw: st.DrawFn) -> m.Workout:
 def exercises() -> st.SearchStrategy[m.Exercise]:
     name = st.sampled_from(["Back squat", "Bench press", "Burpees", "Row", "Push-up"])
     return st.one_of(
-        st.builds(m.Exercise, name, st.just(m.ExerciseType.STANDARD), sets=st.integers(1, 6),
-                  reps=st.integers(1, 15), weight_kg=st.none() | st.integers(0, 200).map(float),
-                  rest_s=st.integers(0, 180)),
-        st.builds(m.Exercise, name, st.just(m.ExerciseType.EMOM), minutes=st.integers(1, 12),
-                  reps=st.integers(1, 20)),
+        st.builds(
+            m.Exercise,
+            name,
+            st.just(m.ExerciseType.STANDARD),
+            sets=st.integers(1, 6),
+            reps=st.integers(1, 15),
+            weight_kg=st.none() | st.integers(0, 200).map(float),
+            rest_s=st.integers(0, 180),
+        ),
+        st.builds(
+            m.Exercise,
+            name,
+            st.just(m.ExerciseType.EMOM),
+            minutes=st.integers(1, 12),
+            reps=st.integers(1, 20),
+        ),
         st.builds(m.Exercise, name, st.just(m.ExerciseType.AMRAP), cap_s=st.integers(60, 1200)),
-        st.builds(m.Exercise, name, st.just(m.ExerciseType.CIRCUIT), rounds=st.integers(1, 5),
-                  rest_s=st.integers(0, 120),
-                  exercises=st.lists(st.builds(m.CircuitMove, name, st.integers(1, 20)),
-                                     min_size=1, max_size=4).map(tuple)),
+        st.builds(
+            m.Exercise,
+            name,
+            st.just(m.ExerciseType.CIRCUIT),
+            rounds=st.integers(1, 5),
+            rest_s=st.integers(0, 120),
+            exercises=st.lists(
+                st.builds(m.CircuitMove, name, st.integers(1, 20)), min_size=1, max_size=4
+            ).map(tuple),
+        ),
     )
 
 

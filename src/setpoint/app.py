@@ -38,20 +38,29 @@ from setpoint.errors import (
 from setpoint.workouts import endpoints as workout_endpoints
 
 REQUESTS = Counter(
-    "setpoint_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"]
+    "setpoint_http_requests_total",
+    "HTTP requests by route and status",
+    ["method", "route", "status"],
 )
 LATENCY = Histogram(
     "setpoint_http_request_seconds", "HTTP request latency by route", ["method", "route"]
 )
 HTTP_CODES = {
-    400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
 }
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     clock = clock or SystemClock()
+    logs.configure(settings.log_level, settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -112,13 +121,17 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "http_error")
         return JSONResponse(
-            {"error": code, "detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+            {"error": code, "detail": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         structlog.get_logger("setpoint").exception("unhandled error", path=request.url.path)
-        return JSONResponse({"error": "internal_error", "detail": "an unexpected error occurred"}, 500)
+        return JSONResponse(
+            {"error": "internal_error", "detail": "an unexpected error occurred"}, 500
+        )
 
 
 # --- middleware (plain ASGI, cheap on the hot path) -----------------------------------------
@@ -191,8 +204,12 @@ class RequestMetrics:
             REQUESTS.labels(scope["method"], route, str(status)).inc()
             LATENCY.labels(scope["method"], route).observe(elapsed)
             self.log.info(
-                "request", method=scope["method"], route=route, status=status,
-                ms=round(elapsed * 1000, 2), request_id=uuid.uuid4().hex[:12],
+                "request",
+                method=scope["method"],
+                route=route,
+                status=status,
+                ms=round(elapsed * 1000, 2),
+                request_id=uuid.uuid4().hex[:12],
             )
 
 
@@ -217,8 +234,3 @@ def _add_ops_routes(app: FastAPI) -> None:
             if actor.role is not Role.ADMIN:
                 raise Forbidden("metrics are for admins or the metrics token")
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
-def configure_logging(settings: Settings) -> None:
-    logs.configure(settings.log_level, settings.log_format)
-

@@ -11,7 +11,9 @@ from rich.console import Console
 from setpoint.auth.model import Role
 from setpoint.config import get_settings
 
-app = typer.Typer(help="Setpoint: author, generate and run training sessions live.", no_args_is_help=True)
+app = typer.Typer(
+    help="Setpoint: author, generate and run training sessions live.", no_args_is_help=True
+)
 users = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(users, name="users")
 console = Console()
@@ -19,16 +21,17 @@ console = Console()
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind (default from settings).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default from settings).")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
 ) -> None:
     """Apply migrations, then serve the API on the configured database."""
     import uvicorn
 
-    from setpoint.app import configure_logging, create_app
+    from setpoint.app import create_app
 
     settings = get_settings()
-    configure_logging(settings)
     asyncio.run(_migrate("head"))
     uvicorn.run(
         create_app(settings),
@@ -36,7 +39,7 @@ def serve(
         port=port or settings.port,
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
-        log_level="warning",
+        log_level="info",
         access_log=False,
     )
 
@@ -44,7 +47,9 @@ def serve(
 @app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
-    down: Annotated[bool, typer.Option("--down", help="Downgrade to the revision instead.")] = False,
+    down: Annotated[
+        bool, typer.Option("--down", help="Downgrade to the revision instead.")
+    ] = False,
 ) -> None:
     """Upgrade (or downgrade) the database schema."""
     asyncio.run(_migrate(revision, down=down))
@@ -65,7 +70,9 @@ async def _migrate(revision: str, *, down: bool = False) -> None:
 @users.command("create")
 def create_user(
     email: Annotated[str, typer.Argument(help="The user's e-mail (their login).")],
-    password: Annotated[str, typer.Option(help="At least 8 characters.", prompt=True, hide_input=True)],
+    password: Annotated[
+        str, typer.Option(help="At least 8 characters.", prompt=True, hide_input=True)
+    ],
     role: Annotated[Role, typer.Option(help="coach, athlete or admin.")] = Role.ATHLETE,
     coach: Annotated[str | None, typer.Option(help="E-mail of the athlete's coach.")] = None,
 ) -> None:

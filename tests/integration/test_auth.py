@@ -15,8 +15,11 @@ async def test_login_me_and_logout(client: httpx.AsyncClient, make_user: MakeUse
     me = await client.get("/api/me", headers=athlete.headers)
     assert me.status_code == 200
     assert me.json() | {} == {
-        "id": athlete.id, "email": athlete.email, "role": "athlete",
-        "coach_ids": [coach.id], "athlete_ids": [],
+        "id": athlete.id,
+        "email": athlete.email,
+        "role": "athlete",
+        "coach_ids": [coach.id],
+        "athlete_ids": [],
     }
     coach_me = (await client.get("/api/me", headers=coach.headers)).json()
     assert coach_me["athlete_ids"] == [athlete.id]
@@ -32,15 +35,23 @@ async def test_wrong_password_and_unknown_user_look_the_same(
     client: httpx.AsyncClient, make_user: MakeUser
 ) -> None:
     athlete = await make_user()
-    wrong = await client.post("/api/auth/token", json={"email": athlete.email, "password": "nope-nope"})
-    unknown = await client.post("/api/auth/token", json={"email": "who@example.com", "password": "x"})
+    wrong = await client.post(
+        "/api/auth/token", json={"email": athlete.email, "password": "nope-nope"}
+    )
+    unknown = await client.post(
+        "/api/auth/token", json={"email": "who@example.com", "password": "x"}
+    )
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {
-        "error": "invalid_credentials", "detail": "email or password is wrong"
-    }
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {"error": "invalid_credentials", "detail": "email or password is wrong"}
+    )
 
 
-async def test_tokens_expire(client: httpx.AsyncClient, make_user: MakeUser, clock: FakeClock) -> None:
+async def test_tokens_expire(
+    client: httpx.AsyncClient, make_user: MakeUser, clock: FakeClock
+) -> None:
     athlete = await make_user()
     assert (await client.get("/api/me", headers=athlete.headers)).status_code == 200
     clock.advance(31 * 24 * 3600)
@@ -49,14 +60,23 @@ async def test_tokens_expire(client: httpx.AsyncClient, make_user: MakeUser, clo
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer sp_forged"}],
+    [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer sp_forged"},
+    ],
 )
 async def test_every_route_refuses_missing_or_bad_tokens(
     client: httpx.AsyncClient, app: object, headers: dict[str, str]
 ) -> None:
     routes = [
-        ("GET", "/api/me"), ("GET", "/api/athletes"), ("POST", "/api/users"),
-        ("DELETE", "/api/auth/token"), ("GET", "/api/workouts"), ("POST", "/api/workouts"),
+        ("GET", "/api/me"),
+        ("GET", "/api/athletes"),
+        ("POST", "/api/users"),
+        ("DELETE", "/api/auth/token"),
+        ("GET", "/api/workouts"),
+        ("POST", "/api/workouts"),
         ("POST", "/api/workouts/generate"),
         ("GET", "/api/workouts/00000000-0000-0000-0000-000000000000"),
         ("PUT", "/api/workouts/00000000-0000-0000-0000-000000000000"),
@@ -71,19 +91,31 @@ async def test_every_route_refuses_missing_or_bad_tokens(
         assert response.json()["error"] == "not_authenticated"
 
 
-async def test_only_admins_create_users_over_http(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+async def test_only_admins_create_users_over_http(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
     admin = await make_user(Role.ADMIN)
     coach = await make_user(Role.COACH)
-    body = {"email": "New@Example.com", "password": "long enough pw", "role": "athlete",
-            "coach_email": coach.email}
+    body = {
+        "email": "New@Example.com",
+        "password": "long enough pw",
+        "role": "athlete",
+        "coach_email": coach.email,
+    }
     refused = await client.post("/api/users", json=body, headers=coach.headers)
     assert refused.status_code == 403
     created = await client.post("/api/users", json=body, headers=admin.headers)
     assert created.status_code == 201 and created.json()["email"] == "new@example.com"
     again = await client.post("/api/users", json=body, headers=admin.headers)
     assert again.status_code == 409 and again.json()["error"] == "already_exists"
-    login = await client.post("/api/auth/token", json={"email": "new@example.com", "password": "long enough pw"})
-    me = (await client.get("/api/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"})).json()
+    login = await client.post(
+        "/api/auth/token", json={"email": "new@example.com", "password": "long enough pw"}
+    )
+    me = (
+        await client.get(
+            "/api/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"}
+        )
+    ).json()
     assert me["coach_ids"] == [coach.id]
 
 
@@ -94,9 +126,15 @@ async def test_bad_input_is_a_clear_error(client: httpx.AsyncClient) -> None:
     assert malformed.status_code == 400 and malformed.json()["error"] == "malformed_json"
     wrong_type = await client.post("/api/auth/token", json={"email": 5, "password": []})
     assert wrong_type.status_code == 422
-    assert "body.email" in wrong_type.json()["detail"] and "body.password" in wrong_type.json()["detail"]
-    huge = await client.post("/api/auth/token", content=b"x" * (2 * 1024 * 1024),
-                             headers={"Content-Type": "application/json"})
+    assert (
+        "body.email" in wrong_type.json()["detail"]
+        and "body.password" in wrong_type.json()["detail"]
+    )
+    huge = await client.post(
+        "/api/auth/token",
+        content=b"x" * (2 * 1024 * 1024),
+        headers={"Content-Type": "application/json"},
+    )
     assert huge.status_code == 413 and huge.json()["error"] == "payload_too_large"
     unknown = await client.get("/api/nothing-here")
     assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
@@ -107,8 +145,9 @@ async def test_streamed_body_over_the_limit_is_413(client: httpx.AsyncClient) ->
         for _ in range(40):
             yield b"x" * 65536
 
-    response = await client.post("/api/auth/token", content=chunks(),
-                                 headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/api/auth/token", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
 
 
@@ -119,4 +158,7 @@ async def test_health_and_metrics(client: httpx.AsyncClient, make_user: MakeUser
     admin = await make_user(Role.ADMIN)
     metrics = await client.get("/metrics", headers=admin.headers)
     assert metrics.status_code == 200
-    assert 'setpoint_http_requests_total{method="POST",route="/api/auth/token",status="200"}' in metrics.text
+    assert (
+        'setpoint_http_requests_total{method="POST",route="/api/auth/token",status="200"}'
+        in metrics.text
+    )

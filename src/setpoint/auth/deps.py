@@ -15,7 +15,9 @@ from setpoint.errors import NotAuthenticated
 def bearer_token(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("send 'Authorization: Bearer <token>' (get one from POST /api/auth/token)")
+        raise NotAuthenticated(
+            "send 'Authorization: Bearer <token>' (get one from POST /api/auth/token)"
+        )
     return token.strip()
 
 

@@ -4,7 +4,6 @@ from fastapi import APIRouter, Response
 
 from setpoint.auth import service
 from setpoint.auth.deps import CurrentActor, Token
-from setpoint.auth.model import Role
 from setpoint.auth.schemas import MeOut, TokenOut, TokenRequest, UserCreate, UserOut
 from setpoint.context import Ctx, UoW
 from setpoint.errors import Forbidden

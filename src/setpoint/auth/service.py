@@ -12,7 +12,13 @@ from setpoint.auth import repository
 from setpoint.auth.model import Actor, Role, hash_token, new_token
 from setpoint.auth.tables import AccessToken, CoachLink, User
 from setpoint.context import Context
-from setpoint.errors import AlreadyExists, BadRequest, InvalidCredentials, NotAuthenticated, NotFound
+from setpoint.errors import (
+    AlreadyExists,
+    BadRequest,
+    InvalidCredentials,
+    NotAuthenticated,
+    NotFound,
+)
 
 MIN_PASSWORD = 8
 
@@ -64,9 +70,13 @@ async def link_coach(ctx: Context, session: AsyncSession, coach: User, athlete: 
         await session.flush()
 
 
-async def issue_token(ctx: Context, session: AsyncSession, email: str, password: str) -> tuple[str, AccessToken]:
+async def issue_token(
+    ctx: Context, session: AsyncSession, email: str, password: str
+) -> tuple[str, AccessToken]:
     user = await repository.user_by_email(session, email.strip().lower())
-    ok = await asyncio.to_thread(ctx.passwords.verify, user.password_hash if user else None, password)
+    ok = await asyncio.to_thread(
+        ctx.passwords.verify, user.password_hash if user else None, password
+    )
     if user is None or not ok:
         raise InvalidCredentials("email or password is wrong")
     token = new_token()

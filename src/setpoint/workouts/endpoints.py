@@ -48,7 +48,10 @@ def _out(row: WorkoutRow, latest: bool) -> WorkoutOut:
 
 def _summary(row: WorkoutRow, latest: bool) -> WorkoutSummaryOut:
     return WorkoutSummaryOut.model_validate(
-        {**{k: getattr(row, k) for k in WorkoutSummaryOut.model_fields if k != "latest"}, "latest": latest},
+        {
+            **{k: getattr(row, k) for k in WorkoutSummaryOut.model_fields if k != "latest"},
+            "latest": latest,
+        },
     )
 
 
@@ -83,7 +86,9 @@ async def list_workouts(
         latest_only=not all_revisions,
     )
     rows, total = await service.list_page(uow.session, actor, f, limit, offset)
-    return WorkoutPage(items=await _summaries(uow.session, rows), total=total, limit=limit, offset=offset)
+    return WorkoutPage(
+        items=await _summaries(uow.session, rows), total=total, limit=limit, offset=offset
+    )
 
 
 @router.post("/generate", response_model=WorkoutOut, status_code=201)
@@ -116,11 +121,15 @@ async def regenerate_workout(
 
 
 @router.get("/{workout_id}/revisions", response_model=list[WorkoutSummaryOut])
-async def workout_revisions(workout_id: uuid.UUID, uow: UoW, actor: CurrentActor) -> list[WorkoutSummaryOut]:
+async def workout_revisions(
+    workout_id: uuid.UUID, uow: UoW, actor: CurrentActor
+) -> list[WorkoutSummaryOut]:
     return await _summaries(uow.session, await service.revisions(uow.session, actor, workout_id))
 
 
 @router.get("/{workout_id}/lineage", response_model=list[WorkoutSummaryOut])
-async def workout_lineage(workout_id: uuid.UUID, uow: UoW, actor: CurrentActor) -> list[WorkoutSummaryOut]:
+async def workout_lineage(
+    workout_id: uuid.UUID, uow: UoW, actor: CurrentActor
+) -> list[WorkoutSummaryOut]:
     """Every workout regenerated from the same original, oldest first."""
     return await _summaries(uow.session, await service.lineage(uow.session, actor, workout_id))

@@ -232,7 +232,9 @@ def _check_blocks(checker: _Checker, blocks: tuple[Block, ...], path: str, depth
 def _check_step(checker: _Checker, step: Step, path: str) -> None:
     if step.exercise is not None:
         if checker.sport not in EXERCISE_SPORTS:
-            checker.fail(f"{path}.exercise", f"exercises need sport strength or other, not {checker.sport}")
+            checker.fail(
+                f"{path}.exercise", f"exercises need sport strength or other, not {checker.sport}"
+            )
         _check_exercise(checker, step.exercise, f"{path}.exercise")
     elif step.duration is None:
         checker.fail(f"{path}.duration", "is required for a step without an exercise")

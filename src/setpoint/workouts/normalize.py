@@ -180,8 +180,13 @@ def _exercise_timeline(step: Step, ex: Exercise, position: int) -> Iterator[_Dra
                 position, ex.name, ex.type, "work", ex.reps, ex.weight_kg, set=n, sets=sets
             )
             yield _Draft(
-                f"{base} · set {n}/{sets}", step.intensity, DurationType.REPS, None,
-                step.targets, reps=ex.reps, exercise=tag,
+                f"{base} · set {n}/{sets}",
+                step.intensity,
+                DurationType.REPS,
+                None,
+                step.targets,
+                reps=ex.reps,
+                exercise=tag,
             )
             if ex.rest_s:
                 rest = SegmentExercise(position, ex.name, ex.type, "rest", set=n, sets=sets)
@@ -193,24 +198,46 @@ def _exercise_timeline(step: Step, ex: Exercise, position: int) -> Iterator[_Dra
                 position, ex.name, ex.type, "work", ex.reps, ex.weight_kg, minute=n, minutes=minutes
             )
             yield _Draft(
-                f"{base} · minute {n}/{minutes}", step.intensity, DurationType.TIME, 60,
-                step.targets, reps=ex.reps, exercise=tag,
+                f"{base} · minute {n}/{minutes}",
+                step.intensity,
+                DurationType.TIME,
+                60,
+                step.targets,
+                reps=ex.reps,
+                exercise=tag,
             )
     elif ex.type is ExerciseType.AMRAP:
         tag = SegmentExercise(position, ex.name, ex.type, "work", weight_kg=ex.weight_kg)
-        yield _Draft(f"{base} · AMRAP", step.intensity, DurationType.TIME, ex.cap_s,
-                     step.targets, exercise=tag)
+        yield _Draft(
+            f"{base} · AMRAP",
+            step.intensity,
+            DurationType.TIME,
+            ex.cap_s,
+            step.targets,
+            exercise=tag,
+        )
     else:
         rounds = ex.rounds or 0
         for n in range(1, rounds + 1):
             for move in ex.exercises:
                 tag = SegmentExercise(
-                    position, ex.name, ex.type, "work", move.reps, move.weight_kg,
-                    round=n, rounds=rounds,
+                    position,
+                    ex.name,
+                    ex.type,
+                    "work",
+                    move.reps,
+                    move.weight_kg,
+                    round=n,
+                    rounds=rounds,
                 )
                 yield _Draft(
-                    f"{move.name} · round {n}/{rounds}", step.intensity, DurationType.REPS,
-                    None, step.targets, reps=move.reps, exercise=tag,
+                    f"{move.name} · round {n}/{rounds}",
+                    step.intensity,
+                    DurationType.REPS,
+                    None,
+                    step.targets,
+                    reps=move.reps,
+                    exercise=tag,
                 )
             if ex.rest_s and n < rounds:
                 rest = SegmentExercise(position, ex.name, ex.type, "rest", round=n, rounds=rounds)

@@ -131,11 +131,23 @@ def _step(item: StepIn) -> m.Step:
     if item.exercise is not None:
         e = item.exercise
         exercise = m.Exercise(
-            e.name, e.type, e.sets, e.reps, e.weight_kg, e.rest_s, e.minutes, e.cap_s, e.rounds,
+            e.name,
+            e.type,
+            e.sets,
+            e.reps,
+            e.weight_kg,
+            e.rest_s,
+            e.minutes,
+            e.cap_s,
+            e.rounds,
             tuple(m.CircuitMove(x.name, x.reps, x.weight_kg) for x in e.exercises or ()),
         )
     return m.Step(
-        item.intensity, duration, item.name, tuple(m.Target(t.type, t.low, t.high, t.zone, t.value) for t in item.targets), exercise,
+        item.intensity,
+        duration,
+        item.name,
+        tuple(m.Target(t.type, t.low, t.high, t.zone, t.value) for t in item.targets),
+        exercise,
         item.notes,
     )
 
@@ -143,7 +155,11 @@ def _step(item: StepIn) -> m.Step:
 def _block_doc(block: m.Block) -> dict[str, object]:
     if isinstance(block, m.Repeat):
         return {"repeat": block.count, "steps": [_block_doc(b) for b in block.steps]}
-    doc: dict[str, object] = {"intensity": block.intensity, "name": block.name, "notes": block.notes}
+    doc: dict[str, object] = {
+        "intensity": block.intensity,
+        "name": block.name,
+        "notes": block.notes,
+    }
     if block.duration is not None:
         d = block.duration
         doc["duration"] = {"type": d.type, "seconds": d.seconds, "meters": d.meters, "reps": d.reps}
@@ -151,18 +167,27 @@ def _block_doc(block: m.Block) -> dict[str, object]:
     if block.exercise is not None:
         e = block.exercise
         doc["exercise"] = {
-            "name": e.name, "type": e.type, "sets": e.sets, "reps": e.reps,
-            "weight_kg": e.weight_kg, "rest_s": e.rest_s, "minutes": e.minutes,
-            "cap_s": e.cap_s, "rounds": e.rounds,
+            "name": e.name,
+            "type": e.type,
+            "sets": e.sets,
+            "reps": e.reps,
+            "weight_kg": e.weight_kg,
+            "rest_s": e.rest_s,
+            "minutes": e.minutes,
+            "cap_s": e.cap_s,
+            "rounds": e.rounds,
             "exercises": [
                 {"name": x.name, "reps": x.reps, "weight_kg": x.weight_kg} for x in e.exercises
-            ] or None,
+            ]
+            or None,
         }
     return _drop_none(doc)
 
 
 def target_doc(t: m.Target) -> dict[str, object]:
-    return _drop_none({"type": t.type, "zone": t.zone, "low": t.low, "high": t.high, "value": t.value})
+    return _drop_none(
+        {"type": t.type, "zone": t.zone, "low": t.low, "high": t.high, "value": t.value}
+    )
 
 
 def _drop_none(doc: dict[str, object]) -> dict[str, object]:
@@ -244,7 +269,9 @@ def segment_out(segment: Segment) -> SegmentOut:
         distance_m=segment.distance_m,
         reps=segment.reps,
         targets=[target_doc(t) for t in segment.targets],
-        exercise=None if ex is None else SegmentExerciseOut.model_validate(ex, from_attributes=True),
+        exercise=None
+        if ex is None
+        else SegmentExerciseOut.model_validate(ex, from_attributes=True),
     )
 
 

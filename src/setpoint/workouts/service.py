@@ -71,7 +71,7 @@ def _build(
         sport=workout.sport,
         description=workout.description,
         definition=WorkoutIn.from_domain(workout).document(),
-        segments=[s.model_dump(mode="json", exclude_none=True) for s in plan_out(plan)],
+        segments=[s.model_dump(mode="json") for s in plan_out(plan)],
         segment_count=len(plan.segments),
         total_duration_s=plan.total_duration_s,
         inputs=inputs,
@@ -108,7 +108,11 @@ async def revise(
             latest_revision=latest.revision,
         )
     row = _build(
-        ctx, actor, body.to_domain(), owner_id=base.owner_id, origin_id=base.origin_id,
+        ctx,
+        actor,
+        body.to_domain(),
+        owner_id=base.owner_id,
+        origin_id=base.origin_id,
         revision=base.revision + 1,
     )
     return await _add(session, row)
@@ -135,7 +139,9 @@ def _seed(requested: int | None, avoid: int | None = None) -> int:
     return seed
 
 
-async def generate(ctx: Context, session: AsyncSession, actor: Actor, body: GenerateIn) -> WorkoutRow:
+async def generate(
+    ctx: Context, session: AsyncSession, actor: Actor, body: GenerateIn
+) -> WorkoutRow:
     owner_id = owner_for(actor, body.athlete_id)
     c = body.constraints
     inputs = gen.apply_defaults(
@@ -175,8 +181,13 @@ async def regenerate(
     new_seed = _seed(seed, avoid=parent.seed)
     workout = gen.generate(inputs, new_seed)
     row = _build(
-        ctx, actor, workout, owner_id=parent.owner_id, parent=parent,
-        inputs=gen.inputs_document(inputs), seed=new_seed,
+        ctx,
+        actor,
+        workout,
+        owner_id=parent.owner_id,
+        parent=parent,
+        inputs=gen.inputs_document(inputs),
+        seed=new_seed,
     )
     return await _add(session, row)
 
