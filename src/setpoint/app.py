@@ -35,6 +35,7 @@ from setpoint.errors import (
     SetpointError,
     Unprocessable,
 )
+from setpoint.heartrate import endpoints as profile_endpoints
 from setpoint.workouts import endpoints as workout_endpoints
 
 REQUESTS = Counter(
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(RequestMetrics)  # outermost: sees every answer, 413s included
     _add_error_handlers(app)
     app.include_router(auth_endpoints.router)
+    app.include_router(profile_endpoints.router)
     app.include_router(workout_endpoints.router)
     _add_ops_routes(app)
     return app

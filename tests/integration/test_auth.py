@@ -83,6 +83,10 @@ async def test_every_route_refuses_missing_or_bad_tokens(
         ("POST", "/api/workouts/00000000-0000-0000-0000-000000000000/regenerate"),
         ("GET", "/api/workouts/00000000-0000-0000-0000-000000000000/revisions"),
         ("GET", "/api/workouts/00000000-0000-0000-0000-000000000000/lineage"),
+        ("GET", "/api/me/profile"),
+        ("PUT", "/api/me/profile"),
+        ("GET", "/api/athletes/00000000-0000-0000-0000-000000000000/profile"),
+        ("PUT", "/api/athletes/00000000-0000-0000-0000-000000000000/profile"),
         ("GET", "/metrics"),
     ]
     for method, path in routes:

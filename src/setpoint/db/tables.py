@@ -2,6 +2,7 @@
 
 from setpoint.auth.tables import AccessToken, CoachLink, User
 from setpoint.db.base import Base
+from setpoint.heartrate.tables import AthleteProfile
 from setpoint.workouts.tables import WorkoutRow
 
-__all__ = ["AccessToken", "Base", "CoachLink", "User", "WorkoutRow"]
+__all__ = ["AccessToken", "AthleteProfile", "Base", "CoachLink", "User", "WorkoutRow"]

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from setpoint.auth.deps import CurrentActor
+from setpoint.context import Ctx, UoW
+from setpoint.heartrate import service
+from setpoint.heartrate.model import Profile
+from setpoint.heartrate.schemas import ProfileIn, ProfileOut
+from setpoint.heartrate.tables import AthleteProfile
+
+router = APIRouter(prefix="/api", tags=["profile"])
+
+
+def _out(user_id: uuid.UUID, row: AthleteProfile | None) -> ProfileOut:
+    if row is None:
+        return ProfileOut(user_id=user_id, updated_at=None)
+    return ProfileOut.model_validate(row, from_attributes=True)
+
+
+@router.get("/me/profile", response_model=ProfileOut)
+async def my_profile(uow: UoW, actor: CurrentActor) -> ProfileOut:
+    return _out(actor.user_id, await service.get(uow.session, actor, actor.user_id))
+
+
+@router.put("/me/profile", response_model=ProfileOut)
+async def replace_my_profile(
+    body: ProfileIn, ctx: Ctx, uow: UoW, actor: CurrentActor
+) -> ProfileOut:
+    """Max HR, resting HR, LTHR, FTP and the zone model; null clears a value."""
+    row = await service.replace(
+        ctx, uow.session, actor, actor.user_id, Profile(**body.model_dump())
+    )
+    return _out(actor.user_id, row)
+
+
+@router.get("/athletes/{athlete_id}/profile", response_model=ProfileOut)
+async def athlete_profile(athlete_id: uuid.UUID, uow: UoW, actor: CurrentActor) -> ProfileOut:
+    return _out(athlete_id, await service.get(uow.session, actor, athlete_id))
+
+
+@router.put("/athletes/{athlete_id}/profile", response_model=ProfileOut)
+async def replace_athlete_profile(
+    athlete_id: uuid.UUID, body: ProfileIn, ctx: Ctx, uow: UoW, actor: CurrentActor
+) -> ProfileOut:
+    """A coach sets the profile of an athlete they coach."""
+    row = await service.replace(ctx, uow.session, actor, athlete_id, Profile(**body.model_dump()))
+    return _out(athlete_id, row)
