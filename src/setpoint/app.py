@@ -35,6 +35,7 @@ from setpoint.errors import (
     SetpointError,
     Unprocessable,
 )
+from setpoint.exports import endpoints as export_endpoints
 from setpoint.heartrate import endpoints as profile_endpoints
 from setpoint.workouts import endpoints as workout_endpoints
 
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(auth_endpoints.router)
     app.include_router(profile_endpoints.router)
     app.include_router(workout_endpoints.router)
+    app.include_router(export_endpoints.router)
     _add_ops_routes(app)
     return app
 

@@ -67,6 +67,54 @@ async def _migrate(revision: str, *, down: bool = False) -> None:
         await db.dispose()
 
 
+@app.command("export")
+def export_workout(
+    workout_id: Annotated[str, typer.Argument(help="The workout's id.")],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="fit, zwo, erg, mrc, garmin or wahoo.")
+    ],
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="File to write (default: its own name).")
+    ] = None,
+) -> None:
+    """Write a workout as a device or app file."""
+    from setpoint.errors import SetpointError
+
+    try:
+        filename, content = asyncio.run(_export(workout_id, format))
+    except SetpointError as exc:
+        console.print(f"[red]error[/red] {exc.code}: {exc.detail}")
+        raise typer.Exit(1) from None
+    target = output or filename
+    with open(target, "wb") as f:
+        f.write(content)
+    console.print(f"wrote {target} ({len(content)} bytes)")
+
+
+async def _export(workout_id: str, fmt: str) -> tuple[str, bytes]:
+    import uuid
+
+    from setpoint.db.engine import Database
+    from setpoint.errors import BadRequest, NotFound
+    from setpoint.exports.service import workout_file
+    from setpoint.workouts import repository
+
+    try:
+        wid = uuid.UUID(workout_id)
+    except ValueError:
+        raise BadRequest(f"workout_id: {workout_id!r} is not an id") from None
+    db = Database(get_settings().database_url)
+    try:
+        async with db.transaction(write=False) as uow:
+            row = await repository.get(uow.session, wid)
+            if row is None:
+                raise NotFound(f"workout {workout_id} does not exist")
+            file = await workout_file(uow.session, row, fmt)
+        return file.filename, file.content
+    finally:
+        await db.dispose()
+
+
 @users.command("create")
 def create_user(
     email: Annotated[str, typer.Argument(help="The user's e-mail (their login).")],
@@ -105,3 +153,7 @@ async def _create_user(email: str, password: str, role: Role, coach: str | None)
         return str(user.id)
     finally:
         await db.dispose()
+
+
+if __name__ == "__main__":
+    app()
