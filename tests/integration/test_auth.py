@@ -110,6 +110,15 @@ async def test_only_admins_create_users_over_http(
     assert refused.status_code == 403
     created = await client.post("/api/users", json=body, headers=admin.headers)
     assert created.status_code == 201 and created.json()["email"] == "new@example.com"
+    fresh = {**body, "email": "other@example.com"}
+    for bad, field in [
+        ({**fresh, "role": "king"}, "body.role"),
+        ({**fresh, "password": "short"}, "body.password"),
+        ({**fresh, "email": "not-an-email"}, "email"),
+        ({**fresh, "coach_email": "x@y.z"}, "coach"),
+    ]:
+        r = await client.post("/api/users", json=bad, headers=admin.headers)
+        assert r.status_code in (400, 404, 422) and field in r.json()["detail"], (bad, r.text)
     again = await client.post("/api/users", json=body, headers=admin.headers)
     assert again.status_code == 409 and again.json()["error"] == "already_exists"
     login = await client.post(
