@@ -76,6 +76,7 @@ def settings(database_url: str) -> Settings:
         argon2_parallelism=1,
         log_format="json",
         log_level="warning",
+        run_workers=False,  # tests drive the jobs with the fake clock
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 import time
 import uuid
@@ -37,6 +39,11 @@ from setpoint.errors import (
 )
 from setpoint.exports import endpoints as export_endpoints
 from setpoint.heartrate import endpoints as profile_endpoints
+from setpoint.sessions import endpoints as session_endpoints
+from setpoint.sessions import live
+from setpoint.sessions.jobs import SessionDeadlines, flush_presence, recover_sessions
+from setpoint.workers.hub import create_hub
+from setpoint.workers.loop import WorkerLoop
 from setpoint.workouts import endpoints as workout_endpoints
 
 REQUESTS = Counter(
@@ -66,12 +73,27 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.database_url)
-        app.state.context = Context(settings, db, clock, Passwords(settings))
+        hub = create_hub(settings.redis_url)
+        await hub.start()
+        ctx = Context(settings, Database(settings.database_url), clock, Passwords(settings), hub)
+        app.state.context = ctx
+        await recover_sessions(ctx)
+        if settings.run_workers:
+            ctx.workers = WorkerLoop(
+                [SessionDeadlines(ctx)], ctx.timeline, hub, settings.worker_poll_s
+            )
+            await ctx.workers.start()
+        presence = asyncio.create_task(flush_presence(ctx), name="presence")
         try:
             yield
         finally:
-            await db.dispose()
+            presence.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await presence
+            if ctx.workers is not None:
+                await ctx.workers.stop()
+            await hub.stop()
+            await ctx.db.dispose()
 
     app = FastAPI(
         title="Setpoint",
@@ -86,6 +108,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(profile_endpoints.router)
     app.include_router(workout_endpoints.router)
     app.include_router(export_endpoints.router)
+    app.include_router(session_endpoints.router)
+    app.include_router(live.router)
     _add_ops_routes(app)
     return app
 

@@ -26,3 +26,17 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+
+class Timeline:
+    """Seconds since the Unix epoch that never step: wall time read once, then advanced by the
+    monotonic clock. An NTP step inside the process cannot make a session jump or run
+    backwards; across restarts the wall clock is the only shared reference, and is used."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._wall0 = clock.now().timestamp()
+        self._mono0 = clock.monotonic()
+
+    def now(self) -> float:
+        return self._wall0 + (self._clock.monotonic() - self._mono0)

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
 
+    session_stale_after_s: float = Field(default=3600.0, gt=0)
+    secret_key: SecretStr | None = None  # signs checkpoints; made and kept in the database if unset
+    run_workers: bool = True  # `serve` also runs the background workers (embedded mode)
+    worker_poll_s: float = Field(default=5.0, gt=0)
+
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     metrics_token: SecretStr | None = None
 

@@ -3,16 +3,19 @@ request dependencies that hand it, and one transaction per request, to the endpo
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from setpoint.auth.passwords import Passwords
-from setpoint.clock import Clock
+from setpoint.clock import Clock, Timeline
 from setpoint.config import Settings
 from setpoint.db.engine import Database, UnitOfWork
+from setpoint.workers.hub import Hub, LocalHub
+from setpoint.workers.loop import WorkerLoop, publish_wake
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -23,6 +26,26 @@ class Context:
     db: Database
     clock: Clock
     passwords: Passwords
+    hub: Hub = field(default_factory=LocalHub)
+    workers: WorkerLoop | None = None
+    timeline: Timeline = field(init=False)
+    # Sessions a client showed up for, and when (flushed to `last_seen_at` in batches).
+    seen: dict[uuid.UUID, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.timeline = Timeline(self.clock)
+
+    def saw(self, session_id: uuid.UUID) -> None:
+        self.seen[session_id] = self.timeline.now()
+
+    async def wake(self, job: str, at: float | None) -> None:
+        """Work became due at `at`: wake this process's workers, and other nodes' through Redis."""
+        if at is None:
+            return
+        if self.workers is not None:
+            self.workers.wake(job, at)
+        if self.settings.redis_url:
+            await publish_wake(self.hub, job, at)
 
 
 def get_context(request: Request) -> Context:

@@ -3,6 +3,18 @@
 from setpoint.auth.tables import AccessToken, CoachLink, User
 from setpoint.db.base import Base
 from setpoint.heartrate.tables import AthleteProfile
+from setpoint.sessions.tables import IdempotencyKey, ServerKey, SessionEvent, SessionRow
 from setpoint.workouts.tables import WorkoutRow
 
-__all__ = ["AccessToken", "AthleteProfile", "Base", "CoachLink", "User", "WorkoutRow"]
+__all__ = [
+    "AccessToken",
+    "AthleteProfile",
+    "Base",
+    "CoachLink",
+    "IdempotencyKey",
+    "ServerKey",
+    "SessionEvent",
+    "SessionRow",
+    "User",
+    "WorkoutRow",
+]

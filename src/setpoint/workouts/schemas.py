@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from setpoint.workouts import model as m
-from setpoint.workouts.normalize import Plan, Segment
+from setpoint.workouts.normalize import Plan, Segment, SegmentExercise
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -318,3 +318,27 @@ class WorkoutPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+def segment_from_json(doc: dict[str, Any]) -> Segment:
+    """A stored segment (as `segment_out` wrote it) back into the domain."""
+    ex = doc.get("exercise")
+    return Segment(
+        index=doc["index"],
+        name=doc["name"],
+        intensity=m.Intensity(doc["intensity"]),
+        duration_type=m.DurationType(doc["duration_type"]),
+        duration_s=doc["duration_s"],
+        offset_s=doc["offset_s"],
+        targets=tuple(
+            m.Target(
+                m.TargetType(t["type"]), t.get("low"), t.get("high"), t.get("zone"), t.get("value")
+            )
+            for t in doc["targets"]
+        ),
+        distance_m=doc.get("distance_m"),
+        reps=doc.get("reps"),
+        exercise=None
+        if ex is None
+        else SegmentExercise(**{**ex, "type": m.ExerciseType(ex["type"])}),
+    )

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+
+from setpoint.auth.deps import CurrentActor
+from setpoint.context import Ctx, UoW
+from setpoint.errors import NotFound
+from setpoint.sessions import repository, service
+from setpoint.sessions.machine import Status
+from setpoint.sessions.schemas import (
+    Command,
+    SessionCreate,
+    SessionEventOut,
+    SessionPage,
+    SessionStateOut,
+)
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+STATE: dict[int | str, dict[str, Any]] = {200: {"model": SessionStateOut}}
+
+
+def _json(doc: Any, status: int = 200) -> Response:
+    """State documents are built as plain dicts and serialized once, on the hot path."""
+    return Response(
+        json.dumps(doc, separators=(",", ":")), status_code=status, media_type="application/json"
+    )
+
+
+@router.post("", status_code=201, responses={201: {"model": SessionStateOut}})
+async def create_session(body: SessionCreate, ctx: Ctx, uow: UoW, actor: CurrentActor) -> Response:
+    """A new session of a workout, `not_started`; 409 with `active_session` if one is active."""
+    row = await service.create(ctx, uow, actor, body.workout_id, body.athlete_id)
+    return _json(service.state_doc(row, ctx.timeline.now()), 201)
+
+
+@router.get("", response_model=SessionPage)
+async def list_sessions(
+    ctx: Ctx,
+    uow: UoW,
+    actor: CurrentActor,
+    status: Status | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    """The caller's sessions (and their athletes', for a coach), newest first."""
+    rows, total = await service.history(uow.session, actor, status, limit, offset)
+    now = ctx.timeline.now()
+    items = [service.state_doc(r, now) for r in rows]
+    return _json({"items": items, "total": total, "limit": limit, "offset": offset})
+
+
+@router.get("/active", responses=STATE)
+async def active_session(ctx: Ctx, uow: UoW, actor: CurrentActor) -> Response:
+    """The caller's session that is not finished, for hydration after a refresh; else 404."""
+    row = await repository.active_of(uow.session, actor.user_id)
+    if row is None:
+        raise NotFound("no active session")
+    return _json(service.state_doc(row, ctx.timeline.now()))
+
+
+@router.get("/{session_id}", responses=STATE)
+async def get_session(session_id: uuid.UUID, ctx: Ctx, uow: UoW, actor: CurrentActor) -> Response:
+    row = await service.visible(uow.session, actor, session_id)
+    ctx.saw(row.id)
+    return _json(service.state_doc(row, ctx.timeline.now()))
+
+
+@router.get("/{session_id}/events", response_model=list[SessionEventOut])
+async def session_events(
+    session_id: uuid.UUID, uow: UoW, actor: CurrentActor
+) -> list[SessionEventOut]:
+    """The append-only log of what happened to the session."""
+    rows = await service.event_log(uow.session, actor, session_id)
+    return [SessionEventOut(seq=r.seq, type=r.type, at=r.at, payload=r.payload) for r in rows]
+
+
+@router.post("/{session_id}/{command}", responses=STATE)
+async def session_command(
+    session_id: uuid.UUID,
+    command: Command,
+    ctx: Ctx,
+    uow: UoW,
+    actor: CurrentActor,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    if_match: Annotated[str | None, Header(max_length=40)] = None,
+) -> Response:
+    """start, pause, resume, skip, back, finish, abandon: committed before the answer.
+    `Idempotency-Key` makes a retry apply once; `If-Match: <revision>` refuses stale clients."""
+    state = await service.command(
+        ctx,
+        uow,
+        actor,
+        session_id,
+        command,
+        idempotency_key=idempotency_key,
+        if_match=service.parse_if_match(if_match),
+    )
+    return _json(state)

@@ -1,0 +1,58 @@
+"""The session-deadline job: settles sessions whose next boundary has passed (segment
+changes and completions), so their notifications go out at the boundary instant."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from setpoint.context import Context
+from setpoint.sessions import repository, service
+
+BATCH = 500
+PRESENCE_FLUSH_S = 15.0
+log = structlog.get_logger("setpoint.sessions")
+
+
+class SessionDeadlines:
+    name = service.DEADLINES_JOB
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def run_due(self, now: float) -> float | None:
+        settled = BATCH
+        while settled == BATCH:
+            async with self.ctx.db.transaction() as uow:
+                settled = await service.settle_due(self.ctx, uow, now, BATCH)
+        async with self.ctx.db.transaction(write=False) as uow:
+            return await repository.earliest_deadline(uow.session)
+
+
+async def recover_sessions(ctx: Context) -> int:
+    """At start, before serving: stale running sessions come back paused (DESIGN §4)."""
+    async with ctx.db.transaction() as uow:
+        paused = await service.recover(ctx, uow, ctx.timeline.now())
+    if paused:
+        log.info("paused stale sessions on start", count=paused)
+    return paused
+
+
+async def flush_presence(ctx: Context, every_s: float = PRESENCE_FLUSH_S) -> None:
+    """Writes when clients were last seen, in one batch every few seconds; a crash loses at
+    most that much freshness, which only matters against the one-hour stale window."""
+    try:
+        while True:
+            await asyncio.sleep(every_s)
+            await _flush(ctx)
+    finally:
+        await _flush(ctx)
+
+
+async def _flush(ctx: Context) -> None:
+    if not ctx.seen:
+        return
+    seen, ctx.seen = ctx.seen, {}
+    async with ctx.db.transaction() as uow:
+        await repository.touch(uow.session, seen)

@@ -1,0 +1,117 @@
+"""`WS /api/sessions/{id}/live`: the state on connect and on every change, the boundary
+notifications as they happen, and commands from the client.
+
+Authentication: `?token=` or a first message `{"type": "auth", "token": ...}`.
+Client messages: `{"type": "command", "command": "pause", "idempotency_key"?: ..., "if_match"?: n}`
+and `{"type": "ping"}`. Server messages: `state`, `update` (state + events), `ack`, `error`, `pong`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from setpoint.auth.model import Actor
+from setpoint.auth.service import actor_for_token
+from setpoint.context import Context
+from setpoint.errors import BadRequest, SetpointError
+from setpoint.sessions import service
+from setpoint.sessions.schemas import Command
+
+router = APIRouter()
+AUTH_TIMEOUT_S = 10
+COMMANDS = frozenset(Command.__args__)  # type: ignore[attr-defined]
+CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
+
+
+@router.websocket("/api/sessions/{session_id}/live")
+async def live(websocket: WebSocket, session_id: uuid.UUID) -> None:
+    ctx: Context = websocket.app.state.context
+    await websocket.accept()
+    try:
+        actor, snapshot = await _authenticate(ctx, websocket, session_id)
+    except SetpointError as exc:
+        await websocket.send_text(json.dumps({"type": "error", **exc.body()}))
+        await websocket.close(code=CLOSE_CODES.get(exc.status, 4400))
+        return
+    except (WebSocketDisconnect, TimeoutError):
+        return
+    ctx.saw(session_id)
+    with ctx.hub.subscribe(f"session:{session_id}") as subscription:
+        await websocket.send_text(json.dumps({"type": "state", "state": snapshot}))
+
+        async def pump() -> None:
+            while True:
+                await websocket.send_text(await subscription.get())
+
+        sender = asyncio.create_task(pump())
+        try:
+            while True:
+                text = await websocket.receive_text()
+                ctx.saw(session_id)
+                reply = await _handle(ctx, actor, session_id, text)
+                await websocket.send_text(json.dumps(reply))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+
+
+async def _authenticate(
+    ctx: Context, websocket: WebSocket, session_id: uuid.UUID
+) -> tuple[Actor, dict[str, Any]]:
+    token = websocket.query_params.get("token")
+    if token is None:
+        first = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S)
+        token = _parse(first).get("token")
+        if not isinstance(token, str):
+            raise BadRequest('send {"type": "auth", "token": "<bearer token>"} first')
+    async with ctx.db.transaction(write=False) as uow:
+        actor = await actor_for_token(ctx, uow.session, token)
+        row = await service.visible(uow.session, actor, session_id)
+        return actor, service.state_doc(row, ctx.timeline.now())
+
+
+def _parse(text: str) -> dict[str, Any]:
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise BadRequest("messages are JSON objects") from None
+    if not isinstance(message, dict):
+        raise BadRequest("messages are JSON objects")
+    return message
+
+
+async def _handle(ctx: Context, actor: Actor, session_id: uuid.UUID, text: str) -> dict[str, Any]:
+    try:
+        message = _parse(text)
+        kind = message.get("type")
+        if kind == "ping":
+            return {"type": "pong", "server_time": ctx.timeline.now()}
+        if kind != "command" or message.get("command") not in COMMANDS:
+            raise BadRequest(f"type: expected ping or command ({', '.join(sorted(COMMANDS))})")
+        key, if_match = message.get("idempotency_key"), message.get("if_match")
+        if key is not None and not isinstance(key, str):
+            raise BadRequest("idempotency_key: must be a string")
+        if if_match is not None and not isinstance(if_match, int):
+            raise BadRequest("if_match: must be a revision number")
+        async with ctx.db.transaction() as uow:
+            state = await service.command(
+                ctx,
+                uow,
+                actor,
+                session_id,
+                message["command"],
+                idempotency_key=key,
+                if_match=if_match,
+            )
+        return {"type": "ack", "command": message["command"], "state": state}
+    except SetpointError as exc:
+        return {"type": "error", **exc.body()}
