@@ -43,7 +43,7 @@ from setpoint.sessions import endpoints as session_endpoints
 from setpoint.sessions import live
 from setpoint.sessions.jobs import SessionDeadlines, flush_presence, recover_sessions
 from setpoint.workers.hub import create_hub
-from setpoint.workers.loop import WorkerLoop
+from setpoint.workers.loop import Job, WorkerLoop
 from setpoint.workouts import endpoints as workout_endpoints
 
 REQUESTS = Counter(
@@ -79,9 +79,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.context = ctx
         await recover_sessions(ctx)
         if settings.run_workers:
-            ctx.workers = WorkerLoop(
-                [SessionDeadlines(ctx)], ctx.timeline, hub, settings.worker_poll_s
-            )
+            ctx.workers = worker_loop(ctx)
             await ctx.workers.start()
         presence = asyncio.create_task(flush_presence(ctx), name="presence")
         try:
@@ -112,6 +110,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(live.router)
     _add_ops_routes(app)
     return app
+
+
+def worker_loop(ctx: Context) -> WorkerLoop:
+    """Every background job, in one loop: run by `serve` (embedded) or `setpoint worker`."""
+    jobs: list[Job] = [SessionDeadlines(ctx)]
+    return WorkerLoop(jobs, ctx.timeline, ctx.hub, ctx.settings.worker_poll_s)
 
 
 # --- errors ------------------------------------------------------------------------------

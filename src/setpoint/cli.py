@@ -30,18 +30,63 @@ def serve(
     import uvicorn
 
     from setpoint.app import create_app
+    from setpoint.logs import redact_server_logs
 
     settings = get_settings()
     asyncio.run(_migrate("head"))
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=host or settings.host,
         port=port or settings.port,
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
+        ws_max_size=64 * 1024,
         log_level="info",
         access_log=False,
     )
+    server = uvicorn.Server(config)
+    redact_server_logs()  # after uvicorn configured its loggers
+    server.run()
+
+
+@app.command()
+def worker() -> None:
+    """Run the background workers without the API (scale-out; see SETPOINT_RUN_WORKERS)."""
+    asyncio.run(_worker())
+
+
+async def _worker() -> None:
+    import signal
+
+    from setpoint.app import worker_loop
+    from setpoint.auth.passwords import Passwords
+    from setpoint.clock import SystemClock
+    from setpoint.context import Context
+    from setpoint.db.engine import Database
+    from setpoint.logs import configure
+    from setpoint.sessions.jobs import recover_sessions
+    from setpoint.workers.hub import create_hub
+
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format)
+    await _migrate("head")
+    hub = create_hub(settings.redis_url)
+    await hub.start()
+    ctx = Context(
+        settings, Database(settings.database_url), SystemClock(), Passwords(settings), hub
+    )
+    await recover_sessions(ctx)
+    loop = worker_loop(ctx)
+    ctx.workers = loop
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    await loop.start()
+    console.print("worker running; SIGTERM or Ctrl-C stops it after the work in hand")
+    await stop.wait()
+    await loop.stop()
+    await hub.stop()
+    await ctx.db.dispose()
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import structlog
@@ -28,3 +29,21 @@ def configure(level: str = "info", fmt: str = "auto") -> None:
 
 
 log = structlog.get_logger("setpoint")
+_TOKEN = re.compile(r"(token=)[^&\s\"']+")
+
+
+class RedactTokens(logging.Filter):
+    """Bearer tokens may ride in a WebSocket URL (`?token=`); the server's logs never show them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _TOKEN.sub(r"\1***", str(record.msg))
+        if record.args:
+            record.args = tuple(
+                _TOKEN.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+def redact_server_logs() -> None:
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(RedactTokens())
