@@ -78,6 +78,28 @@ async def session_events(
     return [SessionEventOut(seq=r.seq, type=r.type, at=r.at, payload=r.payload) for r in rows]
 
 
+@router.get("/{session_id}/checkpoint")
+async def session_checkpoint(
+    session_id: uuid.UUID, ctx: Ctx, uow: UoW, actor: CurrentActor
+) -> Response:
+    """The session as a signed checkpoint file, to restore here later (seed 000's format)."""
+    doc = await service.export_checkpoint(ctx, uow, actor, session_id)
+    response = _json(doc)
+    name = f"session-{session_id}.checkpoint.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@router.post("/restore", status_code=201, responses={201: {"model": SessionStateOut}})
+async def restore_session(
+    body: dict[str, Any], ctx: Ctx, uow: UoW, actor: CurrentActor, force: bool = False
+) -> Response:
+    """Restore a checkpoint file, paused where it was taken. Refuses changed files and files
+    older than the stale window (unless `force=true`)."""
+    row = await service.restore_checkpoint(ctx, uow, actor, body, force=force)
+    return _json(service.state_doc(row, ctx.timeline.now()), 201)
+
+
 @router.post("/{session_id}/{command}", responses=STATE)
 async def session_command(
     session_id: uuid.UUID,
