@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Response
 from setpoint.auth.deps import CurrentActor
 from setpoint.context import Ctx, UoW
 from setpoint.errors import NotFound
-from setpoint.sessions import repository, service
+from setpoint.sessions import checkpoint, repository, service
 from setpoint.sessions.machine import Status
 from setpoint.sessions.schemas import (
     Command,
@@ -83,7 +83,7 @@ async def session_checkpoint(
     session_id: uuid.UUID, ctx: Ctx, uow: UoW, actor: CurrentActor
 ) -> Response:
     """The session as a signed checkpoint file, to restore here later (seed 000's format)."""
-    doc = await service.export_checkpoint(ctx, uow, actor, session_id)
+    doc = await checkpoint.export(ctx, uow, actor, session_id)
     response = _json(doc)
     name = f"session-{session_id}.checkpoint.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -96,7 +96,7 @@ async def restore_session(
 ) -> Response:
     """Restore a checkpoint file, paused where it was taken. Refuses changed files and files
     older than the stale window (unless `force=true`)."""
-    row = await service.restore_checkpoint(ctx, uow, actor, body, force=force)
+    row = await checkpoint.restore(ctx, uow, actor, body, force=force)
     return _json(service.state_doc(row, ctx.timeline.now()), 201)
 
 

@@ -8,7 +8,7 @@ import asyncio
 import structlog
 
 from setpoint.context import Context
-from setpoint.sessions import repository, service
+from setpoint.sessions import checkpoint, repository, service
 
 BATCH = 500
 PRESENCE_FLUSH_S = 15.0
@@ -33,7 +33,7 @@ class SessionDeadlines:
 async def recover_sessions(ctx: Context) -> int:
     """At start, before serving: stale running sessions come back paused (DESIGN §4)."""
     async with ctx.db.transaction() as uow:
-        await service.signing_key(ctx, uow.session)  # made once, before any reader needs it
+        await checkpoint.signing_key(ctx, uow.session)  # made once, before any reader needs it
         paused = await service.recover(ctx, uow, ctx.timeline.now())
     if paused:
         log.info("paused stale sessions on start", count=paused)

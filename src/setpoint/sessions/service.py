@@ -8,7 +8,6 @@ it commits.
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -22,16 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
-from setpoint.errors import BadRequest, Conflict, NotFound, StaleRevision, Unprocessable
-from setpoint.sessions import checkpoint, machine, repository
+from setpoint.errors import BadRequest, Conflict, NotFound, StaleRevision
+from setpoint.sessions import machine, repository
 from setpoint.sessions.machine import Anchors, Status, Transition
-from setpoint.sessions.tables import IdempotencyKey, ServerKey, SessionEvent, SessionRow
+from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
 from setpoint.workouts.normalize import Plan
 from setpoint.workouts.schemas import segment_from_json
 from setpoint.workouts.service import visible as visible_workout
 
 DEADLINES_JOB = "session-deadlines"
-CHECKPOINT_KEY = "checkpoint-hmac"
 COMMANDS: dict[str, Callable[[Plan, Anchors, float], Transition]] = {
     "start": machine.start,
     "pause": machine.pause,
@@ -182,7 +180,7 @@ async def create(
 # --- commands ------------------------------------------------------------------------------
 
 
-def _apply(
+def apply_transition(
     row: SessionRow, transition: Transition, now: float, session: AsyncSession
 ) -> list[dict[str, Any]]:
     """Write the new anchors and append the events to the log; the events as documents."""
@@ -212,7 +210,7 @@ def _apply(
     return docs
 
 
-def _announce(
+def announce(
     ctx: Context,
     uow: UnitOfWork,
     row: SessionRow,
@@ -270,7 +268,7 @@ async def command(
         )
     now = ctx.timeline.now()
     transition = COMMANDS[name](plan_of(row), anchors_of(row), now)
-    events = _apply(row, transition, now, session)
+    events = apply_transition(row, transition, now, session)
     state = state_doc(row, now)
     if idempotency_key is not None:
         session.add(
@@ -284,7 +282,7 @@ async def command(
             )
         )
     await session.flush()
-    _announce(ctx, uow, row, state, events)
+    announce(ctx, uow, row, state, events)
     return state
 
 
@@ -296,8 +294,8 @@ async def settle_due(ctx: Context, uow: UnitOfWork, now: float, limit: int = 500
     rows = await repository.claim_due(uow.session, now, limit)
     for row in rows:
         transition = machine.settle(plan_of(row), anchors_of(row), now)
-        events = _apply(row, transition, now, uow.session)
-        _announce(ctx, uow, row, state_doc(row, now), events)
+        events = apply_transition(row, transition, now, uow.session)
+        announce(ctx, uow, row, state_doc(row, now), events)
     await uow.session.flush()
     return len(rows)
 
@@ -309,8 +307,8 @@ async def recover(ctx: Context, uow: UnitOfWork, now: float) -> int:
     for row in await repository.running(uow.session):
         if now - row.last_seen_at > ctx.settings.session_stale_after_s:
             transition = machine.pause_at(plan_of(row), anchors_of(row), row.last_seen_at)
-            events = _apply(row, transition, row.last_seen_at, uow.session)
-            _announce(ctx, uow, row, state_doc(row, now), events)
+            events = apply_transition(row, transition, row.last_seen_at, uow.session)
+            announce(ctx, uow, row, state_doc(row, now), events)
             paused += 1
     await uow.session.flush()
     return paused
@@ -330,112 +328,3 @@ async def event_log(
 ) -> list[SessionEvent]:
     await visible(session, actor, session_id)
     return await repository.events(session, session_id)
-
-
-# --- checkpoint files ------------------------------------------------------------------------
-
-
-class InvalidCheckpoint(Unprocessable):
-    code = "invalid_checkpoint"
-
-
-class StaleCheckpoint(Unprocessable):
-    code = "stale_checkpoint"
-
-
-async def signing_key(ctx: Context, session: AsyncSession) -> bytes:
-    """The configured secret, else one the server made once and keeps in the database."""
-    if ctx.settings.secret_key is not None:
-        return ctx.settings.secret_key.get_secret_value().encode()
-    stored = await repository.server_key(session, CHECKPOINT_KEY)
-    if stored is None:
-        stored = ServerKey(
-            name=CHECKPOINT_KEY, value=secrets.token_hex(32), created_at=ctx.clock.now()
-        )
-        try:
-            async with session.begin_nested():
-                session.add(stored)
-        except IntegrityError:  # another node made it first
-            stored = await repository.server_key(session, CHECKPOINT_KEY)
-            assert stored is not None
-    return stored.value.encode()
-
-
-async def export_checkpoint(
-    ctx: Context, uow: UnitOfWork, actor: Actor, session_id: uuid.UUID
-) -> dict[str, Any]:
-    row = await visible(uow.session, actor, session_id)
-    now = ctx.timeline.now()
-    s = machine.view(plan_of(row), anchors_of(row), now)
-    doc = {
-        "version": checkpoint.VERSION,
-        "session_id": str(row.id),
-        "workout_id": str(row.workout_id),
-        "workout_name": row.workout_name,
-        "athlete_id": str(row.athlete_id),
-        "plan": row.plan,
-        "state": s.status.value,
-        "phase_index": s.segment_index,
-        "elapsed_secs": round(s.elapsed_s, 3),
-        "segment_elapsed_secs": round(s.segment_elapsed_s, 3),
-        "started_at": row.started_at,
-        "last_checkpoint": datetime.fromtimestamp(now, UTC).isoformat(),
-    }
-    return checkpoint.sign(doc, await signing_key(ctx, uow.session))
-
-
-async def restore_checkpoint(
-    ctx: Context, uow: UnitOfWork, actor: Actor, doc: dict[str, Any], *, force: bool
-) -> SessionRow:
-    """Back from a checkpoint file, paused where it was: into the same session while it is
-    still active, else as a new session of the same workout."""
-    session = uow.session
-    if not checkpoint.verify(doc, await signing_key(ctx, session)):
-        raise InvalidCheckpoint(
-            "signature: the checkpoint was changed or comes from another server"
-        )
-    try:
-        athlete_id = uuid.UUID(doc["athlete_id"])
-        session_id = uuid.UUID(doc["session_id"])
-        status = Status(doc["state"])
-        taken = datetime.fromisoformat(doc["last_checkpoint"]).timestamp()
-        elapsed, in_segment = float(doc["elapsed_secs"]), float(doc["segment_elapsed_secs"])
-        index = int(doc["phase_index"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidCheckpoint(f"the checkpoint is malformed ({exc})") from None
-    if not actor.acts_for(athlete_id):
-        raise NotFound(f"athlete {athlete_id} does not exist")
-    now = ctx.timeline.now()
-    age = now - taken
-    if age > ctx.settings.session_stale_after_s and not force:
-        window_min = ctx.settings.session_stale_after_s / 60
-        raise StaleCheckpoint(
-            f"last_checkpoint: the checkpoint is {age / 60:.0f} min old, older than the "
-            f"{window_min:.0f} min stale window; restore with force=true"
-        )
-    if status in (Status.COMPLETED, Status.ABANDONED):
-        raise InvalidCheckpoint(
-            f"state: the session was {status.value}; there is nothing to restore"
-        )
-    row = await repository.get(session, session_id, lock=True)
-    if row is None or row.athlete_id != athlete_id or row.active_athlete_id is None:
-        row = await create(ctx, uow, actor, uuid.UUID(doc["workout_id"]), athlete_id)
-    plan = plan_of(row)
-    if not (0 <= index < len(plan.segments) and 0 <= in_segment <= elapsed):
-        raise InvalidCheckpoint("phase_index: outside the plan, or elapsed times inconsistent")
-    if status is Status.NOT_STARTED:
-        anchors = Anchors()
-    else:
-        anchors = Anchors(
-            status=Status.PAUSED,
-            segment_index=index,
-            segment_start_elapsed_s=elapsed - in_segment,
-            elapsed_at_anchor_s=elapsed,
-            anchor_at=now,
-            started_at=doc.get("started_at") or now,
-        )
-    restored = machine.SessionPaused(now, elapsed) if status is not Status.NOT_STARTED else None
-    events = _apply(row, Transition(anchors, (restored,) if restored else ()), now, session)
-    await session.flush()
-    _announce(ctx, uow, row, state_doc(row, now), events)
-    return row
