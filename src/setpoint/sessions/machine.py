@@ -229,7 +229,7 @@ def view(plan: Plan, anchors: Anchors, now: float) -> State:
     segment = plan.segments[a.segment_index]
     duration = segment.duration_s
     segment_elapsed = max(0.0, a.elapsed_at_anchor_s - a.segment_start_elapsed_s)
-    if duration is not None:
+    if duration is not None:  # in floats, (start + d) - start can exceed d by an ulp
         segment_elapsed = min(segment_elapsed, float(duration))
     following = a.segment_index + 1
     return State(
