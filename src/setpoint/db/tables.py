@@ -3,7 +3,8 @@
 from setpoint.auth.tables import AccessToken, CoachLink, User
 from setpoint.db.base import Base
 from setpoint.heartrate.tables import AthleteProfile
-from setpoint.sessions.tables import IdempotencyKey, ServerKey, SessionEvent, SessionRow
+from setpoint.keys import ServerKey
+from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
 from setpoint.workouts.tables import WorkoutRow
 
 __all__ = [

@@ -6,21 +6,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
 from setpoint.errors import NotFound, Unprocessable
+from setpoint.keys import server_secret
 from setpoint.sessions import machine, repository, service
 from setpoint.sessions.machine import Anchors, Status, Transition
-from setpoint.sessions.tables import ServerKey, SessionRow
+from setpoint.sessions.tables import SessionRow
 
 VERSION = 1
 KEY_NAME = "checkpoint-hmac"
@@ -52,19 +51,7 @@ class StaleCheckpoint(Unprocessable):
 
 
 async def signing_key(ctx: Context, session: AsyncSession) -> bytes:
-    """The configured secret, else one the server made once and keeps in the database."""
-    if ctx.settings.secret_key is not None:
-        return ctx.settings.secret_key.get_secret_value().encode()
-    stored = await repository.server_key(session, KEY_NAME)
-    if stored is None:
-        stored = ServerKey(name=KEY_NAME, value=secrets.token_hex(32), created_at=ctx.clock.now())
-        try:
-            async with session.begin_nested():
-                session.add(stored)
-        except IntegrityError:  # another node made it first
-            stored = await repository.server_key(session, KEY_NAME)
-            assert stored is not None
-    return stored.value.encode()
+    return await server_secret(ctx.settings, session, KEY_NAME)
 
 
 async def export(

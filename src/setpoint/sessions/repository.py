@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setpoint.sessions.machine import Status
-from setpoint.sessions.tables import IdempotencyKey, ServerKey, SessionEvent, SessionRow
+from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
 
 ENDED = (Status.COMPLETED.value, Status.ABANDONED.value)
 
@@ -93,7 +93,3 @@ async def idempotent_answer(
     session: AsyncSession, user_id: uuid.UUID, key: str
 ) -> IdempotencyKey | None:
     return await session.get(IdempotencyKey, (user_id, key))
-
-
-async def server_key(session: AsyncSession, name: str) -> ServerKey | None:
-    return await session.get(ServerKey, name)

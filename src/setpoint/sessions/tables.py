@@ -70,13 +70,3 @@ class IdempotencyKey(Base):
     status_code: Mapped[int]
     body: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     created_at: Mapped[datetime] = mapped_column(index=True)
-
-
-class ServerKey(Base):
-    """Secrets the server makes for itself (e.g. the checkpoint signing key), shared by nodes."""
-
-    __tablename__ = "server_keys"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime]
