@@ -39,6 +39,8 @@ from setpoint.errors import (
 )
 from setpoint.exports import endpoints as export_endpoints
 from setpoint.heartrate import endpoints as profile_endpoints
+from setpoint.notifications import endpoints as notification_endpoints
+from setpoint.notifications.jobs import WebhookDeliveries
 from setpoint.sessions import endpoints as session_endpoints
 from setpoint.sessions import live
 from setpoint.sessions.jobs import SessionDeadlines, flush_presence, recover_sessions
@@ -108,13 +110,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(export_endpoints.router)
     app.include_router(session_endpoints.router)
     app.include_router(live.router)
+    app.include_router(notification_endpoints.router)
     _add_ops_routes(app)
     return app
 
 
 def worker_loop(ctx: Context) -> WorkerLoop:
     """Every background job, in one loop: run by `serve` (embedded) or `setpoint worker`."""
-    jobs: list[Job] = [SessionDeadlines(ctx)]
+    jobs: list[Job] = [SessionDeadlines(ctx), WebhookDeliveries(ctx)]
     return WorkerLoop(jobs, ctx.timeline, ctx.hub, ctx.settings.worker_poll_s)
 
 

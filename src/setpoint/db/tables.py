@@ -4,6 +4,7 @@ from setpoint.auth.tables import AccessToken, CoachLink, User
 from setpoint.db.base import Base
 from setpoint.heartrate.tables import AthleteProfile
 from setpoint.keys import ServerKey
+from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
 from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
 from setpoint.workouts.tables import WorkoutRow
 
@@ -13,9 +14,12 @@ __all__ = [
     "Base",
     "CoachLink",
     "IdempotencyKey",
+    "Notification",
     "ServerKey",
     "SessionEvent",
     "SessionRow",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "WorkoutRow",
 ]

@@ -132,5 +132,5 @@ async def restore(
         row, Transition(anchors, (restored,) if restored else ()), now, session
     )
     await session.flush()
-    service.announce(ctx, uow, row, service.state_doc(row, now), events)
+    await service.announce(ctx, uow, row, service.state_doc(row, now), events)
     return row

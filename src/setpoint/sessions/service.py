@@ -22,6 +22,7 @@ from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
 from setpoint.errors import BadRequest, Conflict, NotFound, StaleRevision
+from setpoint.notifications.service import notify
 from setpoint.sessions import machine, repository
 from setpoint.sessions.machine import Anchors, Status, Transition
 from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
@@ -210,13 +211,22 @@ def apply_transition(
     return docs
 
 
-def announce(
+NOTIFIED = frozenset({"SegmentChanged", "SessionCompleted"})
+
+
+async def announce(
     ctx: Context,
     uow: UnitOfWork,
     row: SessionRow,
     state: dict[str, Any],
     events: list[dict[str, Any]],
 ) -> None:
+    """Record the events worth a notification (in this transaction), and after the commit
+    push the update to live clients and wake the workers for the next deadline."""
+    for event in events:
+        if event["type"] in NOTIFIED:
+            payload = {**event, "session_id": str(row.id), "workout_name": row.workout_name}
+            await notify(ctx, uow, row.athlete_id, event["type"], payload, row.id)
     message = json.dumps({"type": "update", "state": state, "events": events})
     deadline = row.next_deadline
 
@@ -282,7 +292,7 @@ async def command(
             )
         )
     await session.flush()
-    announce(ctx, uow, row, state, events)
+    await announce(ctx, uow, row, state, events)
     return state
 
 
@@ -295,7 +305,7 @@ async def settle_due(ctx: Context, uow: UnitOfWork, now: float, limit: int = 500
     for row in rows:
         transition = machine.settle(plan_of(row), anchors_of(row), now)
         events = apply_transition(row, transition, now, uow.session)
-        announce(ctx, uow, row, state_doc(row, now), events)
+        await announce(ctx, uow, row, state_doc(row, now), events)
     await uow.session.flush()
     return len(rows)
 
@@ -308,7 +318,7 @@ async def recover(ctx: Context, uow: UnitOfWork, now: float) -> int:
         if now - row.last_seen_at > ctx.settings.session_stale_after_s:
             transition = machine.pause_at(plan_of(row), anchors_of(row), row.last_seen_at)
             events = apply_transition(row, transition, row.last_seen_at, uow.session)
-            announce(ctx, uow, row, state_doc(row, now), events)
+            await announce(ctx, uow, row, state_doc(row, now), events)
             paused += 1
     await uow.session.flush()
     return paused

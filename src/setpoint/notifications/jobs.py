@@ -1,0 +1,127 @@
+"""The webhook delivery job: due deliveries are leased in one short transaction, sent with no
+transaction open, and their outcomes written in another; a failed call is retried with
+exponential backoff and jitter, a webhook that keeps failing is disabled (visible in the API)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass
+
+import httpx
+
+from setpoint.context import Context
+from setpoint.keys import fernet
+from setpoint.notifications import repository
+from setpoint.notifications.model import (
+    DISABLE_AFTER,
+    MAX_ATTEMPTS,
+    SIGNATURE_HEADER,
+    backoff_s,
+    signature,
+)
+from setpoint.notifications.service import FERNET_NAME, WEBHOOK_JOB
+from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
+
+BATCH = 50
+LEASE_S = 60.0
+TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    delivery_id: uuid.UUID
+    webhook_id: uuid.UUID
+    url: str
+    secret: str
+    kind: str
+    body: bytes
+
+
+def _body(n: Notification) -> bytes:
+    doc = {
+        "id": str(n.id),
+        "type": n.type,
+        "created_at": n.created_at.isoformat(),
+        "user_id": str(n.user_id),
+        "session_id": None if n.session_id is None else str(n.session_id),
+        "payload": n.payload,
+    }
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+class WebhookDeliveries:
+    name = WEBHOOK_JOB
+
+    def __init__(self, ctx: Context, rng: random.Random | None = None) -> None:
+        self.ctx = ctx
+        self.rng = rng or random.Random()
+
+    async def run_due(self, now: float) -> float | None:
+        async with self.ctx.db.transaction() as uow:
+            claimed = await repository.claim_deliveries(uow.session, now, LEASE_S, BATCH)
+            box = await fernet(self.ctx.settings, uow.session, FERNET_NAME)
+            calls = [
+                _Call(
+                    d.id,
+                    w.id,
+                    w.url,
+                    box.decrypt(w.secret_encrypted.encode()).decode(),
+                    n.type,
+                    _body(n),
+                )
+                for d, w, n in claimed
+            ]
+        if calls:
+            async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False) as client:
+                errors = await asyncio.gather(*(self._send(client, call) for call in calls))
+            await self._record(calls, errors)
+        async with self.ctx.db.transaction(write=False) as uow:
+            return await repository.next_delivery_at(uow.session)
+
+    async def _send(self, client: httpx.AsyncClient, call: _Call) -> str | None:
+        """None when the receiver took it (2xx), else what went wrong."""
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "X-Setpoint-Event": call.kind,
+            "X-Setpoint-Delivery": str(call.delivery_id),
+            "X-Setpoint-Timestamp": str(timestamp),
+            SIGNATURE_HEADER: signature(call.secret, timestamp, call.body),
+        }
+        try:
+            response = await client.post(call.url, content=call.body, headers=headers)
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"[:500]
+        return None if response.is_success else f"HTTP {response.status_code}"
+
+    async def _record(self, calls: list[_Call], errors: list[str | None]) -> None:
+        async with self.ctx.db.transaction() as uow:
+            now = self.ctx.timeline.now()
+            for call, error in zip(calls, errors, strict=True):
+                delivery = await uow.session.get(WebhookDelivery, call.delivery_id)
+                hook = await uow.session.get(Webhook, call.webhook_id)
+                if delivery is None or hook is None:  # the webhook was deleted meanwhile
+                    continue
+                delivery.attempts += 1
+                delivery.lease_until = None
+                if error is None:
+                    delivery.status, delivery.next_attempt_at = "delivered", None
+                    delivery.delivered_at = self.ctx.clock.now()
+                    hook.consecutive_failures = 0
+                    continue
+                delivery.last_error = error
+                hook.consecutive_failures += 1
+                if delivery.attempts >= MAX_ATTEMPTS:
+                    delivery.status, delivery.next_attempt_at = "failed", None
+                else:
+                    delivery.next_attempt_at = now + backoff_s(delivery.attempts, self.rng)
+                if hook.active and hook.consecutive_failures >= DISABLE_AFTER:
+                    hook.active = False
+                    hook.disabled_reason = (
+                        f"disabled after {hook.consecutive_failures} failed calls in a row; "
+                        f"last: {error}"
+                    )

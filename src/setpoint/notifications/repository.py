@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from setpoint.auth.tables import CoachLink
+from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
+
+
+async def subscribed(session: AsyncSession, user_id: uuid.UUID) -> list[Webhook]:
+    """Active webhooks of the user and of the user's coaches."""
+    coaches = select(CoachLink.coach_id).where(CoachLink.athlete_id == user_id)
+    rows = await session.scalars(
+        select(Webhook).where(
+            Webhook.active.is_(True),
+            or_(Webhook.owner_id == user_id, Webhook.owner_id.in_(coaches)),
+        )
+    )
+    return list(rows)
+
+
+async def inbox(
+    session: AsyncSession,
+    user_ids: Collection[uuid.UUID] | None,
+    session_id: uuid.UUID | None,
+    kind: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Notification], int]:
+    conditions: list[ColumnElement[bool]] = []
+    if user_ids is not None:
+        conditions.append(Notification.user_id.in_(list(user_ids)))
+    if session_id is not None:
+        conditions.append(Notification.session_id == session_id)
+    if kind is not None:
+        conditions.append(Notification.type == kind)
+    total = await session.scalar(select(func.count()).select_from(Notification).where(*conditions))
+    rows = await session.scalars(
+        select(Notification)
+        .where(*conditions)
+        .order_by(Notification.created_at.desc(), Notification.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total or 0
+
+
+async def webhooks_of(session: AsyncSession, owner_id: uuid.UUID) -> list[Webhook]:
+    rows = await session.scalars(
+        select(Webhook).where(Webhook.owner_id == owner_id).order_by(Webhook.created_at)
+    )
+    return list(rows)
+
+
+async def claim_deliveries(
+    session: AsyncSession, now: float, lease_s: float, limit: int
+) -> list[tuple[WebhookDelivery, Webhook, Notification]]:
+    """Due deliveries of active webhooks, leased for `lease_s` so no other worker sends them."""
+    rows = (
+        await session.execute(
+            select(WebhookDelivery, Webhook, Notification)
+            .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+            .join(Notification, Notification.id == WebhookDelivery.notification_id)
+            .where(
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
+                Webhook.active.is_(True),
+            )
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=WebhookDelivery)
+        )
+    ).all()
+    for delivery, _, _ in rows:
+        delivery.lease_until = now + lease_s
+    return [(d, w, n) for d, w, n in rows]
+
+
+async def next_delivery_at(session: AsyncSession) -> float | None:
+    return await session.scalar(
+        select(func.min(WebhookDelivery.next_attempt_at))
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(WebhookDelivery.status == "pending", Webhook.active.is_(True))
+    )
+
+
+async def deliveries_of(
+    session: AsyncSession, webhook_id: uuid.UUID, limit: int
+) -> list[WebhookDelivery]:
+    rows = await session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookDelivery.next_attempt_at.desc())
+        .limit(limit)
+    )
+    return list(rows)

@@ -1,0 +1,125 @@
+"""Notifications: write them (outbox + deliveries, in the caller's transaction), read the
+inbox, manage webhooks, deliver due webhook calls. Flushes, never commits."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from setpoint.auth.model import Actor
+from setpoint.context import Context
+from setpoint.db.engine import UnitOfWork
+from setpoint.errors import NotFound, Unprocessable
+from setpoint.keys import fernet
+from setpoint.notifications import repository
+from setpoint.notifications.model import EVENTS
+from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
+
+WEBHOOK_JOB = "webhook-deliveries"
+FERNET_NAME = "webhook-secrets"
+
+
+async def notify(
+    ctx: Context,
+    uow: UnitOfWork,
+    user_id: uuid.UUID,
+    kind: str,
+    payload: dict[str, Any],
+    session_id: uuid.UUID | None = None,
+) -> Notification:
+    """Record a notification for `user_id` and queue it for every subscribed webhook."""
+    assert kind in EVENTS, kind
+    notification = Notification(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        session_id=session_id,
+        type=kind,
+        payload=payload,
+        created_at=ctx.clock.now(),
+    )
+    uow.session.add(notification)
+    now = ctx.timeline.now()
+    queued = False
+    for hook in await repository.subscribed(uow.session, user_id):
+        if hook.events and kind not in hook.events:
+            continue
+        uow.session.add(
+            WebhookDelivery(
+                webhook_id=hook.id,
+                notification_id=notification.id,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                lease_until=None,
+                last_error=None,
+                delivered_at=None,
+            )
+        )
+        queued = True
+    if queued:
+
+        async def wake() -> None:
+            await ctx.wake(WEBHOOK_JOB, now)
+
+        uow.after_commit(wake)
+    return notification
+
+
+async def inbox(
+    session: AsyncSession,
+    actor: Actor,
+    session_id: uuid.UUID | None,
+    kind: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Notification], int]:
+    users = None if actor.is_admin else {actor.user_id} | set(actor.athlete_ids)
+    return await repository.inbox(session, users, session_id, kind, limit, offset)
+
+
+async def create_webhook(
+    ctx: Context, session: AsyncSession, actor: Actor, url: str, secret: str, events: list[str]
+) -> Webhook:
+    unknown = sorted(set(events) - set(EVENTS))
+    if unknown:
+        raise Unprocessable(f"events: unknown {', '.join(unknown)}; known: {', '.join(EVENTS)}")
+    box = await fernet(ctx.settings, session, FERNET_NAME)
+    hook = Webhook(
+        owner_id=actor.user_id,
+        url=url,
+        secret_encrypted=box.encrypt(secret.encode()).decode(),
+        events=sorted(set(events)),
+        active=True,
+        consecutive_failures=0,
+        disabled_reason=None,
+        created_at=ctx.clock.now(),
+    )
+    session.add(hook)
+    await session.flush()
+    return hook
+
+
+async def own_webhook(session: AsyncSession, actor: Actor, webhook_id: uuid.UUID) -> Webhook:
+    hook = await session.get(Webhook, webhook_id)
+    if hook is None or hook.owner_id != actor.user_id:
+        raise NotFound(f"webhook {webhook_id} does not exist")
+    return hook
+
+
+async def webhooks(session: AsyncSession, actor: Actor) -> list[Webhook]:
+    return await repository.webhooks_of(session, actor.user_id)
+
+
+async def delete_webhook(session: AsyncSession, actor: Actor, webhook_id: uuid.UUID) -> None:
+    await session.delete(await own_webhook(session, actor, webhook_id))
+    await session.flush()
+
+
+async def enable_webhook(session: AsyncSession, actor: Actor, webhook_id: uuid.UUID) -> Webhook:
+    """Turn a disabled webhook back on; its pending deliveries go out again."""
+    hook = await own_webhook(session, actor, webhook_id)
+    hook.active, hook.consecutive_failures, hook.disabled_reason = True, 0, None
+    await session.flush()
+    return hook
