@@ -33,16 +33,18 @@ CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
 async def live(websocket: WebSocket, session_id: uuid.UUID) -> None:
     ctx: Context = websocket.app.state.context
     await websocket.accept()
-    try:
-        actor, snapshot = await _authenticate(ctx, websocket, session_id)
-    except SetpointError as exc:
-        await websocket.send_text(json.dumps({"type": "error", **exc.body()}))
-        await websocket.close(code=CLOSE_CODES.get(exc.status, 4400))
-        return
-    except (WebSocketDisconnect, TimeoutError):
-        return
-    ctx.saw(session_id)
+    # Subscribe before reading the snapshot, so no update falls between the two; a client
+    # ignores updates whose `revision` is not newer than what it has.
     with ctx.hub.subscribe(f"session:{session_id}") as subscription:
+        try:
+            actor, snapshot = await _authenticate(ctx, websocket, session_id)
+        except SetpointError as exc:
+            await websocket.send_text(json.dumps({"type": "error", **exc.body()}))
+            await websocket.close(code=CLOSE_CODES.get(exc.status, 4400))
+            return
+        except (WebSocketDisconnect, TimeoutError):
+            return
+        ctx.saw(session_id)
         await websocket.send_text(json.dumps({"type": "state", "state": snapshot}))
 
         async def pump() -> None:
