@@ -6,12 +6,16 @@ commits once at the end (or rolls back on error), then runs what was registered 
 a change that was rolled back.
 
 On SQLite, write transactions start with `BEGIN IMMEDIATE`: the single writer takes the lock
-up front and waits for it (`busy_timeout`) instead of failing half-way through. Reads keep
-plain deferred transactions and run beside the writer in WAL mode.
+up front instead of failing half-way through. Writers of this process queue on an asyncio
+lock first (SQLite's own busy handler waits by sleeping in steps of up to 100 ms, which
+would put those steps into command latency); `busy_timeout` still covers other processes
+such as the CLI. Reads keep plain deferred transactions and run beside the writer (WAL).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -79,6 +83,7 @@ class Database:
         writer = self.engine.execution_options(sqlite_immediate=True)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         self._write = async_sessionmaker(writer, expire_on_commit=False, autoflush=True)
+        self._single_writer = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -87,11 +92,12 @@ class Database:
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
         factory = self._write if write else self._read
-        async with factory() as session:
+        queue = self._single_writer if write and self._single_writer else contextlib.nullcontext()
+        async with queue, factory() as session:
             uow = UnitOfWork(session)
             async with session.begin():
                 yield uow
-            await uow._run_after_commit()
+        await uow._run_after_commit()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
