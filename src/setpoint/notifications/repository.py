@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setpoint.auth.tables import CoachLink
+from setpoint.db import paging
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
 
 
@@ -37,15 +38,10 @@ async def inbox(
         conditions.append(Notification.session_id == session_id)
     if kind is not None:
         conditions.append(Notification.type == kind)
-    total = await session.scalar(select(func.count()).select_from(Notification).where(*conditions))
-    rows = await session.scalars(
-        select(Notification)
-        .where(*conditions)
-        .order_by(Notification.created_at.desc(), Notification.id)
-        .limit(limit)
-        .offset(offset)
+    query = select(Notification).where(*conditions)
+    return await paging.page(
+        session, query.order_by(Notification.created_at.desc(), Notification.id), limit, offset
     )
-    return list(rows), total or 0
 
 
 async def webhooks_of(session: AsyncSession, owner_id: uuid.UUID) -> list[Webhook]:

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setpoint.db import paging
 from setpoint.sessions.machine import Status
 from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
 
@@ -39,15 +40,10 @@ async def history(
         conditions.append(SessionRow.athlete_id.in_(list(athlete_ids)))
     if status is not None:
         conditions.append(SessionRow.status == status)
-    total = await session.scalar(select(func.count()).select_from(SessionRow).where(*conditions))
-    rows = await session.scalars(
-        select(SessionRow)
-        .where(*conditions)
-        .order_by(SessionRow.created_at.desc(), SessionRow.id)
-        .limit(limit)
-        .offset(offset)
+    query = select(SessionRow).where(*conditions)
+    return await paging.page(
+        session, query.order_by(SessionRow.created_at.desc(), SessionRow.id), limit, offset
     )
-    return list(rows), total or 0
 
 
 async def claim_due(session: AsyncSession, now: float, limit: int) -> list[SessionRow]:

@@ -4,10 +4,11 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from setpoint.db import paging
 from setpoint.workouts.tables import WorkoutRow
 
 
@@ -64,15 +65,10 @@ async def page(
         conditions.append(WorkoutRow.seed.isnot(None) if f.generated else WorkoutRow.seed.is_(None))
     if f.latest_only:
         conditions.append(_is_latest())
-    total = await session.scalar(select(func.count()).select_from(WorkoutRow).where(*conditions))
-    rows = await session.scalars(
-        select(WorkoutRow)
-        .where(*conditions)
-        .order_by(WorkoutRow.created_at.desc(), WorkoutRow.id)
-        .limit(limit)
-        .offset(offset)
+    query = select(WorkoutRow).where(*conditions)
+    return await paging.page(
+        session, query.order_by(WorkoutRow.created_at.desc(), WorkoutRow.id), limit, offset
     )
-    return list(rows), total or 0
 
 
 async def revisions(session: AsyncSession, origin_id: uuid.UUID) -> list[WorkoutRow]:

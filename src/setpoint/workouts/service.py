@@ -143,21 +143,13 @@ async def generate(
     ctx: Context, session: AsyncSession, actor: Actor, body: GenerateIn
 ) -> WorkoutRow:
     owner_id = owner_for(actor, body.athlete_id)
-    c = body.constraints
     inputs = gen.apply_defaults(
         gen.GenerationInputs(
-            sport=body.sport,
-            duration_min=body.duration_min,
-            goal=body.goal,
-            level=body.level,
-            constraints=gen.Constraints(
-                max_speed_mps=c.max_speed_mps,
-                min_speed_mps=c.min_speed_mps,
-                max_incline_pct=c.max_incline_pct,
-                ftp_w=c.ftp_w,
-                min_segment_s=c.min_segment_s,
-                max_segment_s=c.max_segment_s,
-            ),
+            body.sport,
+            body.duration_min,
+            body.goal,
+            body.level,
+            gen.Constraints(**body.constraints.model_dump()),
         )
     )
     seed = _seed(body.seed)
