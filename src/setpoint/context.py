@@ -3,8 +3,9 @@ request dependencies that hand it, and one transaction per request, to the endpo
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -29,14 +30,28 @@ class Context:
     hub: Hub = field(default_factory=LocalHub)
     workers: WorkerLoop | None = None
     timeline: Timeline = field(init=False)
-    # Sessions a client showed up for, and when (flushed to `last_seen_at` in batches).
-    seen: dict[uuid.UUID, float] = field(default_factory=dict)
+    # Sessions a client showed up for since the last flush, and sessions with a live socket
+    # open here (their count): both are written to `last_seen_at` in batches.
+    seen: set[uuid.UUID] = field(default_factory=set)
+    watching: dict[uuid.UUID, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.timeline = Timeline(self.clock)
 
     def saw(self, session_id: uuid.UUID) -> None:
-        self.seen[session_id] = self.timeline.now()
+        self.seen.add(session_id)
+
+    @contextlib.contextmanager
+    def watch(self, session_id: uuid.UUID) -> Iterator[None]:
+        """A live socket is open on the session: it counts as seen until it closes."""
+        self.watching[session_id] = self.watching.get(session_id, 0) + 1
+        try:
+            yield
+        finally:
+            self.seen.add(session_id)
+            left = self.watching.pop(session_id) - 1
+            if left:
+                self.watching[session_id] = left
 
     async def wake(self, job: str, at: float | None) -> None:
         """Work became due at `at`: wake this process's workers, and other nodes' through Redis."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -7,7 +8,7 @@ from fastapi import FastAPI
 
 from setpoint.auth.model import Role
 from setpoint.context import Context
-from setpoint.sessions.jobs import SessionDeadlines, recover_sessions
+from setpoint.sessions.jobs import SessionDeadlines, flush_seen, recover_sessions
 from tests.conftest import MakeUser, UserHandle
 from tests.support import FakeClock
 
@@ -247,23 +248,34 @@ async def test_recovery_pauses_stale_sessions_and_keeps_fresh_ones(
     app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser, clock: FakeClock
 ) -> None:
     ctx: Context = app.state.context
-    fresh_athlete, stale_athlete = await make_user(), await make_user()
+    fresh_athlete, stale_athlete, watching_athlete = (
+        await make_user(),
+        await make_user(),
+        await make_user(),
+    )
     long_plan = {
         **INTERVALS,
         "steps": [{"intensity": "active", "duration": {"type": "time", "seconds": 7200}}],
     }
     stale = (await new_session(client, stale_athlete, long_plan))["id"]
     fresh = (await new_session(client, fresh_athlete, long_plan))["id"]
-    await send(client, stale_athlete, stale, "start")
-    await send(client, fresh_athlete, fresh, "start")
-    clock.advance(3000)
-    await state(client, fresh_athlete, fresh)  # the fresh athlete's player is open
-    from setpoint.sessions.jobs import _flush
-
-    await _flush(ctx)
-    clock.advance(1000)  # stale: last seen 4000 s ago; fresh: 1000 s ago
+    watched = (await new_session(client, watching_athlete, long_plan))["id"]
+    for athlete, sid in (
+        (stale_athlete, stale),
+        (fresh_athlete, fresh),
+        (watching_athlete, watched),
+    ):
+        await send(client, athlete, sid, "start")
+    with ctx.watch(uuid.UUID(watched)):  # a live socket stays open, silent, for the whole ride
+        clock.advance(3000)
+        await state(client, fresh_athlete, fresh)  # the fresh athlete's player asks once
+        await flush_seen(ctx)
+        clock.advance(1000)  # stale: last seen 4000 s ago; fresh: 1000 s ago
+        await flush_seen(ctx)
     assert await recover_sessions(ctx) == 1
     s = await state(client, stale_athlete, stale)
     assert (s["status"], s["elapsed_s"]) == ("paused", 0)  # paused at its last known point
     f = await state(client, fresh_athlete, fresh)
     assert (f["status"], f["elapsed_s"]) == ("in_progress", 4000)
+    w = await state(client, watching_athlete, watched)
+    assert (w["status"], w["elapsed_s"]) == ("in_progress", 4000)

@@ -46,14 +46,13 @@ async def flush_presence(ctx: Context, every_s: float = PRESENCE_FLUSH_S) -> Non
     try:
         while True:
             await asyncio.sleep(every_s)
-            await _flush(ctx)
+            await flush_seen(ctx)
     finally:
-        await _flush(ctx)
+        await flush_seen(ctx)
 
 
-async def _flush(ctx: Context) -> None:
-    if not ctx.seen:
-        return
-    seen, ctx.seen = ctx.seen, {}
-    async with ctx.db.transaction() as uow:
-        await repository.touch(uow.session, seen)
+async def flush_seen(ctx: Context) -> None:
+    seen, ctx.seen = ctx.seen | ctx.watching.keys(), set()
+    if seen:
+        async with ctx.db.transaction() as uow:
+            await repository.touch(uow.session, seen, ctx.timeline.now())

@@ -44,7 +44,6 @@ async def live(websocket: WebSocket, session_id: uuid.UUID) -> None:
             return
         except (WebSocketDisconnect, TimeoutError):
             return
-        ctx.saw(session_id)
         await websocket.send_text(json.dumps({"type": "state", "state": snapshot}))
 
         async def pump() -> None:
@@ -53,11 +52,11 @@ async def live(websocket: WebSocket, session_id: uuid.UUID) -> None:
 
         sender = asyncio.create_task(pump())
         try:
-            while True:
-                text = await websocket.receive_text()
-                ctx.saw(session_id)
-                reply = await _handle(ctx, actor, session_id, text)
-                await websocket.send_text(json.dumps(reply))
+            with ctx.watch(session_id):
+                while True:
+                    text = await websocket.receive_text()
+                    reply = await _handle(ctx, actor, session_id, text)
+                    await websocket.send_text(json.dumps(reply))
         except WebSocketDisconnect:
             pass
         finally:

@@ -69,11 +69,13 @@ async def running(session: AsyncSession) -> list[SessionRow]:
     return list(rows)
 
 
-async def touch(session: AsyncSession, seen: dict[uuid.UUID, float]) -> None:
-    for session_id, at in seen.items():
+async def touch(session: AsyncSession, ids: Collection[uuid.UUID], at: float) -> None:
+    """Mark sessions as seen at `at`, a few hundred per statement."""
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
         await session.execute(
             update(SessionRow)
-            .where(SessionRow.id == session_id, SessionRow.last_seen_at < at)
+            .where(SessionRow.id.in_(ordered[start : start + 500]), SessionRow.last_seen_at < at)
             .values(last_seen_at=at)
         )
 
