@@ -1,0 +1,64 @@
+"""The baseline for `GET /api/sessions/{id}`: a bare FastAPI app under uvicorn with the flags
+`setpoint serve` uses, answering a fixed JSON document of the same size.
+
+    python bench/_bare_app.py --port 8001 --payload body.json
+
+Routes (any path parameter is accepted, like the real route):
+- `GET /bare/raw/{id}`: the document's bytes as they are (`Response(bytes)`): the fastest a
+  FastAPI route can answer, the strict baseline;
+- `GET /bare/dict/{id}`: the document as a dict returned from the route (FastAPI's default
+  `jsonable_encoder` + `JSONResponse` path), what a typical "bare FastAPI endpoint" does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI, Response
+
+from _common import raise_nofile
+
+
+def create(payload: bytes) -> FastAPI:
+    app = FastAPI()
+    doc = json.loads(payload)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/bare/raw/{item_id}")
+    async def raw(item_id: str) -> Response:
+        return Response(payload, media_type="application/json")
+
+    @app.get("/bare/dict/{item_id}")
+    async def as_dict(item_id: str) -> dict[str, object]:
+        return doc
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--payload", type=Path, required=True)
+    args = parser.parse_args()
+    raise_nofile()
+    config = uvicorn.Config(  # the same flags as `setpoint serve` (src/setpoint/cli.py)
+        create(args.payload.read_bytes()),
+        host="127.0.0.1",
+        port=args.port,
+        ws_per_message_deflate=False,
+        timeout_graceful_shutdown=10,
+        ws_max_size=64 * 1024,
+        log_level="warning",
+        access_log=False,
+    )
+    uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":
+    main()

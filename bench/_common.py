@@ -1,0 +1,116 @@
+"""Small helpers shared by the bench scripts: /proc readings, percentiles, ports, fd limits."""
+
+from __future__ import annotations
+
+import math
+import os
+import resource
+import socket
+import time
+from collections.abc import Sequence
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def raise_nofile(want: int = 65536) -> int:
+    """Raise this process's open-file soft limit as far as the hard limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * PAGE
+
+
+def threads(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    return 0
+
+
+def fds(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
+def processes_named(comm: str) -> list[int]:
+    """Pids whose /proc/<pid>/comm is `comm` (e.g. every PostgreSQL backend)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                if f.read().strip() == comm:
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def total_cpu_seconds(pids: Sequence[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            continue
+    return total
+
+
+class CpuMeter:
+    """CPU use of a process between two readings, as % of one core."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.reset()
+
+    def reset(self) -> None:
+        self.t0 = time.monotonic()
+        self.c0 = cpu_seconds(self.pid)
+
+    def read(self) -> float:
+        dt = time.monotonic() - self.t0
+        return 100.0 * (cpu_seconds(self.pid) - self.c0) / dt if dt > 0 else 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def summary_ms(values_s: Sequence[float]) -> dict[str, float | int]:
+    """p50/p90/p99/max in milliseconds of values given in seconds."""
+    return {
+        "n": len(values_s),
+        "p50_ms": round(percentile(values_s, 50) * 1000, 2),
+        "p90_ms": round(percentile(values_s, 90) * 1000, 2),
+        "p99_ms": round(percentile(values_s, 99) * 1000, 2),
+        "max_ms": round(max(values_s) * 1000, 2) if values_s else math.nan,
+    }
