@@ -41,7 +41,7 @@ def serve(
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
         ws_max_size=64 * 1024,
-        log_level="info",
+        log_level=settings.log_level,
         access_log=False,
     )
     server = uvicorn.Server(config)

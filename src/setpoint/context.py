@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from setpoint.auth.model import ActorCache
 from setpoint.auth.passwords import Passwords
 from setpoint.clock import Clock, Timeline
 from setpoint.config import Settings
@@ -30,6 +31,7 @@ class Context:
     hub: Hub = field(default_factory=LocalHub)
     workers: WorkerLoop | None = None
     timeline: Timeline = field(init=False)
+    actors: ActorCache = field(default_factory=ActorCache)
     # Sessions a client showed up for since the last flush, and sessions with a live socket
     # open here (their count): both are written to `last_seen_at` in batches.
     seen: set[uuid.UUID] = field(default_factory=set)

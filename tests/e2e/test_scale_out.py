@@ -172,7 +172,9 @@ async def test_a_worker_process_alone_drives_boundaries(
             boundary = skipped["server_time"] + skipped["segment_remaining_s"]
             late_b = await announced_at_boundary(on_a, 3, boundary)
 
-            # The same from A.
+            # The same from A (once B has this first change too, so it is not mistaken for
+            # the next one).
+            await on_b.next_matching(has_segment_change(3), within_s=5)
             seen = len(on_b.messages)
             back = await command(a, token, sid, "back")
             assert back["segment_index"] == 2

@@ -175,3 +175,20 @@ async def test_health_and_metrics(client: httpx.AsyncClient, make_user: MakeUser
         'setpoint_http_requests_total{method="POST",route="/api/auth/token",status="200"}'
         in metrics.text
     )
+
+
+async def test_a_token_revoked_by_another_node_stops_working_within_seconds(
+    app: object, client: httpx.AsyncClient, make_user: MakeUser, clock: FakeClock
+) -> None:
+    from sqlalchemy import update
+
+    from setpoint.auth.tables import AccessToken
+    from setpoint.context import Context
+
+    ctx: Context = app.state.context  # type: ignore[attr-defined]
+    athlete = await make_user()
+    assert (await client.get("/api/me", headers=athlete.headers)).status_code == 200
+    async with ctx.db.transaction() as uow:  # as another node's DELETE /api/auth/token would
+        await uow.session.execute(update(AccessToken).values(revoked_at=clock.now()))
+    clock.advance(ctx.actors.ttl_s + 0.1)
+    assert (await client.get("/api/me", headers=athlete.headers)).status_code == 401

@@ -46,6 +46,31 @@ class Actor:
         return frozenset({self.user_id}) | self.athlete_ids | self.coach_ids
 
 
+class ActorCache:
+    """Who a token belongs to, remembered for a few seconds so a request does not pay two
+    queries to find out. A revocation is seen at once by the process that made it, and by
+    the others within `ttl_s`."""
+
+    def __init__(self, ttl_s: float = 10.0, size: int = 50_000) -> None:
+        self.ttl_s = ttl_s
+        self.size = size
+        self._entries: dict[str, tuple[Actor, float]] = {}
+
+    def get(self, token_hash: str, now: float) -> Actor | None:
+        entry = self._entries.get(token_hash)
+        if entry is None or entry[1] <= now:
+            return None
+        return entry[0]
+
+    def put(self, token_hash: str, actor: Actor, now: float, token_expires_at: float) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[token_hash] = (actor, min(now + self.ttl_s, token_expires_at))
+
+    def drop(self, token_hash: str) -> None:
+        self._entries.pop(token_hash, None)
+
+
 def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 

@@ -17,16 +17,22 @@ async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
-async def user_by_token(session: AsyncSession, token_hash: str, now: datetime) -> User | None:
-    return await session.scalar(
-        select(User)
-        .join(AccessToken, AccessToken.user_id == User.id)
-        .where(
-            AccessToken.token_hash == token_hash,
-            AccessToken.revoked_at.is_(None),
-            AccessToken.expires_at > now,
+async def user_by_token(
+    session: AsyncSession, token_hash: str, now: datetime
+) -> tuple[User, datetime] | None:
+    """The token's user and when the token expires, if it is valid at `now`."""
+    row = (
+        await session.execute(
+            select(User, AccessToken.expires_at)
+            .join(AccessToken, AccessToken.user_id == User.id)
+            .where(
+                AccessToken.token_hash == token_hash,
+                AccessToken.revoked_at.is_(None),
+                AccessToken.expires_at > now,
+            )
         )
-    )
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def links_of(session: AsyncSession, user_id: uuid.UUID) -> list[CoachLink]:

@@ -94,14 +94,23 @@ async def issue_token(
 
 
 async def revoke_token(ctx: Context, session: AsyncSession, token: str) -> None:
-    await repository.revoke_token(session, hash_token(token), ctx.clock.now())
+    token_hash = hash_token(token)
+    await repository.revoke_token(session, token_hash, ctx.clock.now())
+    ctx.actors.drop(token_hash)
 
 
 async def actor_for_token(ctx: Context, session: AsyncSession, token: str) -> Actor:
-    user = await repository.user_by_token(session, hash_token(token), ctx.clock.now())
-    if user is None:
+    token_hash, now = hash_token(token), ctx.timeline.now()
+    actor = ctx.actors.get(token_hash, now)
+    if actor is not None:
+        return actor
+    found = await repository.user_by_token(session, token_hash, ctx.clock.now())
+    if found is None:
         raise NotAuthenticated("the bearer token is unknown, expired or revoked")
-    return await actor_for_user(session, user)
+    user, expires_at = found
+    actor = await actor_for_user(session, user)
+    ctx.actors.put(token_hash, actor, now, expires_at.timestamp())
+    return actor
 
 
 async def actor_for_user(session: AsyncSession, user: User) -> Actor:

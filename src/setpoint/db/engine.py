@@ -64,6 +64,7 @@ class UnitOfWork:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.memo: dict[object, Any] = {}  # lookups worth doing once per transaction
         self._after_commit: list[AfterCommit] = []
 
     def after_commit(self, callback: AfterCommit) -> None:

@@ -42,7 +42,7 @@ async def notify(
     uow.session.add(notification)
     now = ctx.timeline.now()
     queued = False
-    for hook in await repository.subscribed(uow.session, user_id):
+    for hook in await _subscribed(uow, user_id):
         if hook.events and kind not in hook.events:
             continue
         uow.session.add(
@@ -65,6 +65,17 @@ async def notify(
 
         uow.after_commit(wake)
     return notification
+
+
+async def _subscribed(uow: UnitOfWork, user_id: uuid.UUID) -> list[Webhook]:
+    """The user's webhooks, looked up once per transaction (a deadline batch notifies many
+    events of the same athletes) and without flushing the batch's pending rows first."""
+    key = ("webhooks", user_id)
+    if key not in uow.memo:
+        with uow.session.no_autoflush:
+            uow.memo[key] = await repository.subscribed(uow.session, user_id)
+    hooks: list[Webhook] = uow.memo[key]
+    return hooks
 
 
 async def inbox(
