@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from setpoint import __version__, logs
 from setpoint.auth import endpoints as auth_endpoints
-from setpoint.auth.deps import bearer_token
+from setpoint.auth.deps import token_of
 from setpoint.auth.model import Role
 from setpoint.auth.passwords import Passwords
 from setpoint.auth.service import actor_for_token
@@ -260,7 +260,7 @@ def _add_ops_routes(app: FastAPI) -> None:
     @app.get("/metrics", tags=["ops"], response_class=Response)
     async def metrics(request: Request) -> Response:
         """Prometheus metrics, for an admin token or the configured metrics token."""
-        token = bearer_token(request)
+        token = token_of(request)
         context: Context = request.app.state.context
         expected = context.settings.metrics_token
         if expected is None or not secrets.compare_digest(token, expected.get_secret_value()):

@@ -65,14 +65,19 @@ class Context:
             await publish_wake(self.hub, job, at)
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
+    # `async`, like every dependency here: FastAPI runs plain `def` ones in a thread pool.
+    return context_of(request)
+
+
+def context_of(request: Request) -> Context:
     context: Context = request.app.state.context
     return context
 
 
 async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     """One transaction per request, committed before the response is sent."""
-    db = get_context(request).db
+    db = context_of(request).db
     async with db.transaction(write=request.method not in READ_METHODS) as uow:
         yield uow
 

@@ -12,7 +12,11 @@ from setpoint.context import Ctx, UoW
 from setpoint.errors import NotAuthenticated
 
 
-def bearer_token(request: Request) -> str:
+async def bearer_token(request: Request) -> str:
+    return token_of(request)
+
+
+def token_of(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated(
