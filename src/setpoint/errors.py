@@ -93,11 +93,6 @@ class InvalidGeneration(Unprocessable):
         super().__init__("; ".join(problems), problems=list(problems))
 
 
-class TooManyRequests(SetpointError):
-    code = "too_many_requests"
-    status = 429
-
-
 class CannotExport(Unprocessable):
     """The workout holds something the requested format cannot express."""
 

@@ -28,7 +28,6 @@ def configure(level: str = "info", fmt: str = "auto") -> None:
     )
 
 
-log = structlog.get_logger("setpoint")
 _TOKEN = re.compile(r"(token=)[^&\s\"']+")
 
 

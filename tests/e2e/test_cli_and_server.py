@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from garmin_fit_sdk import Decoder, Stream
 
-from tests.integration.test_workouts import THRESHOLD
+from tests.documents import THRESHOLD
 
 SETPOINT = [sys.executable, "-m", "setpoint.cli"]
 

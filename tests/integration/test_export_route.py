@@ -9,7 +9,8 @@ from setpoint.auth.model import Role
 from setpoint.exports import endpoints
 from setpoint.exports.formats import FORMATS
 from tests.conftest import MakeUser
-from tests.integration.test_workouts import THRESHOLD, create
+from tests.documents import THRESHOLD
+from tests.integration.test_workouts import create
 
 BIKE = {
     "name": "Sweet spot",

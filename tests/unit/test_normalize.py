@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from setpoint.workouts import model as m
 from setpoint.workouts.normalize import normalize
 from setpoint.workouts.schemas import WorkoutIn
+from tests.documents import THRESHOLD
 from tests.strategies import endurance_workouts, strength_workouts
 
 any_workout = st.one_of(endurance_workouts(), strength_workouts())
@@ -73,32 +74,7 @@ def test_the_json_form_round_trips_to_the_same_workout(workout: m.Workout) -> No
 
 
 def test_design_example_expands_repeats_and_keeps_targets() -> None:
-    doc = {
-        "name": "5x3 min threshold",
-        "sport": "run",
-        "steps": [
-            {
-                "name": "Warm up",
-                "intensity": "warmup",
-                "duration": {"type": "time", "seconds": 600},
-                "targets": [{"type": "hr_zone", "zone": 2}],
-            },
-            {
-                "repeat": 5,
-                "steps": [
-                    {
-                        "intensity": "interval",
-                        "duration": {"type": "time", "seconds": 180},
-                        "targets": [{"type": "hr_range", "low": 150, "high": 165}],
-                    },
-                    {"intensity": "recovery", "duration": {"type": "time", "seconds": 120}},
-                ],
-            },
-            {"intensity": "cooldown", "duration": {"type": "distance", "meters": 1000}},
-            {"name": "Strides", "intensity": "active", "duration": {"type": "open"}},
-        ],
-    }
-    workout = WorkoutIn.model_validate(doc).to_domain()
+    workout = WorkoutIn.model_validate(THRESHOLD).to_domain()
     assert m.validate(workout) == []
     plan = normalize(workout)
     assert len(plan.segments) == 1 + 10 + 1 + 1

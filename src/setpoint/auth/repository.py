@@ -13,10 +13,6 @@ async def user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email))
 
 
-async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    return await session.get(User, user_id)
-
-
 async def user_by_token(
     session: AsyncSession, token_hash: str, now: datetime
 ) -> tuple[User, datetime] | None:

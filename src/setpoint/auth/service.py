@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,14 +61,6 @@ async def create_user(
     return user
 
 
-async def link_coach(ctx: Context, session: AsyncSession, coach: User, athlete: User) -> None:
-    if coach.role != Role.COACH or athlete.role != Role.ATHLETE:
-        raise BadRequest("coach: links join a coach to an athlete")
-    if await session.get(CoachLink, (coach.id, athlete.id)) is None:
-        session.add(CoachLink(coach_id=coach.id, athlete_id=athlete.id, created_at=ctx.clock.now()))
-        await session.flush()
-
-
 async def issue_token(
     ctx: Context, session: AsyncSession, email: str, password: str
 ) -> tuple[str, AccessToken]:
@@ -126,7 +117,3 @@ async def actor_for_user(session: AsyncSession, user: User) -> Actor:
 
 async def athletes_of(session: AsyncSession, actor: Actor) -> list[User]:
     return await repository.athletes_of(session, actor.user_id)
-
-
-async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    return await repository.user_by_id(session, user_id)

@@ -90,6 +90,7 @@ async def restore(
     try:
         athlete_id = uuid.UUID(doc["athlete_id"])
         session_id = uuid.UUID(doc["session_id"])
+        workout_id = uuid.UUID(doc["workout_id"])
         status = Status(doc["state"])
         taken = datetime.fromisoformat(doc["last_checkpoint"]).timestamp()
         elapsed, in_segment = float(doc["elapsed_secs"]), float(doc["segment_elapsed_secs"])
@@ -112,14 +113,14 @@ async def restore(
         )
     row = await repository.get(session, session_id, lock=True)
     if row is None or row.athlete_id != athlete_id or row.active_athlete_id is None:
-        row = await service.create(ctx, uow, actor, uuid.UUID(doc["workout_id"]), athlete_id)
+        row = await service.create(ctx, uow, actor, workout_id, athlete_id)
     plan = service.plan_of(row)
     if not (0 <= index < len(plan.segments) and 0 <= in_segment <= elapsed):
         raise InvalidCheckpoint("phase_index: outside the plan, or elapsed times inconsistent")
     if status is Status.NOT_STARTED:
-        anchors = Anchors()
+        transition = Transition(Anchors())
     else:
-        anchors = Anchors(
+        paused = Anchors(
             status=Status.PAUSED,
             segment_index=index,
             segment_start_elapsed_s=elapsed - in_segment,
@@ -127,10 +128,8 @@ async def restore(
             anchor_at=now,
             started_at=doc.get("started_at") or now,
         )
-    restored = machine.SessionPaused(now, elapsed) if status is not Status.NOT_STARTED else None
-    events = service.apply_transition(
-        row, Transition(anchors, (restored,) if restored else ()), now, session
-    )
+        transition = Transition(paused, (machine.SessionPaused(now, elapsed),))
+    events = service.apply_transition(row, transition, now, session)
     await session.flush()
     await service.announce(ctx, uow, row, service.state_doc(row, now), events)
     return row

@@ -33,7 +33,6 @@ class Status(StrEnum):
 
 
 RUNNING = frozenset({Status.IN_PROGRESS, Status.PAUSED})
-ENDED = frozenset({Status.COMPLETED, Status.ABANDONED})
 
 
 class InvalidTransition(Conflict):
@@ -253,15 +252,6 @@ def next_deadline(plan: Plan, anchors: Anchors) -> float | None:
         return None
     end = _end(plan, anchors.segment_index, anchors.segment_start_elapsed_s)
     return None if end is None else _instant(anchors, end)
-
-
-def stale(anchors: Anchors, now: float, after_s: float) -> bool:
-    """True when an in-progress session has had no anchor for longer than `after_s`."""
-    return (
-        anchors.status is Status.IN_PROGRESS
-        and anchors.anchor_at is not None
-        and now - anchors.anchor_at > after_s
-    )
 
 
 # --- commands ---------------------------------------------------------------------------

@@ -10,8 +10,6 @@ from setpoint.db import paging
 from setpoint.sessions.machine import Status
 from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
 
-ENDED = (Status.COMPLETED.value, Status.ABANDONED.value)
-
 
 async def get(
     session: AsyncSession, session_id: uuid.UUID, *, lock: bool = False

@@ -271,12 +271,11 @@ async def command(
                 )
             return {**earlier.body, "replayed": True}
     row = await visible(session, actor, session_id, lock=True)
+    now = ctx.timeline.now()
     if if_match is not None and if_match != row.revision:
         raise StaleRevision(
-            f"session is at revision {row.revision}, not {if_match}",
-            session=state_doc(row, ctx.timeline.now()),
+            f"session is at revision {row.revision}, not {if_match}", session=state_doc(row, now)
         )
-    now = ctx.timeline.now()
     transition = COMMANDS[name](plan_of(row), anchors_of(row), now)
     events = apply_transition(row, transition, now, session)
     state = state_doc(row, now)

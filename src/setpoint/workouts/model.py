@@ -48,16 +48,6 @@ class TargetType(StrEnum):
     RPE = "rpe"
 
 
-RANGE_TARGETS = frozenset(
-    {
-        TargetType.HR_RANGE,
-        TargetType.SPEED,
-        TargetType.PACE,
-        TargetType.POWER,
-        TargetType.POWER_PCT_FTP,
-        TargetType.CADENCE,
-    }
-)
 VALUE_TARGETS = frozenset({TargetType.INCLINE, TargetType.RPE})
 
 
@@ -157,16 +147,6 @@ TARGET_BOUNDS: dict[TargetType, tuple[float, float]] = {
     TargetType.CADENCE: (0.0, 250.0),
     TargetType.INCLINE: (-10.0, 40.0),
     TargetType.RPE: (1.0, 10.0),
-}
-TARGET_UNITS: dict[TargetType, str] = {
-    TargetType.HR_RANGE: "bpm",
-    TargetType.SPEED: "m/s",
-    TargetType.PACE: "s/km",
-    TargetType.POWER: "W",
-    TargetType.POWER_PCT_FTP: "% FTP",
-    TargetType.CADENCE: "rpm",
-    TargetType.INCLINE: "%",
-    TargetType.RPE: "",
 }
 CADENCE_SPORTS = frozenset({Sport.BIKE})
 EXERCISE_SPORTS = frozenset({Sport.STRENGTH, Sport.OTHER})
