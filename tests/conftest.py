@@ -3,7 +3,7 @@ SETPOINT_TEST_DATABASE_URL is set. The schema is built by the migrations, once p
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,14 @@ from setpoint.context import Context
 from setpoint.db import migrate
 from setpoint.db.engine import Database
 from setpoint.db.tables import Base
-from tests.support import BACKENDS, FakeClock, copy_sqlite, scratch_postgres, sqlite_url
+from tests.support import (
+    BACKENDS,
+    FakeClock,
+    Receiver,
+    copy_sqlite,
+    scratch_postgres,
+    sqlite_url,
+)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -127,3 +134,10 @@ def make_user(app: FastAPI, client: httpx.AsyncClient) -> MakeUser:
         return UserHandle(str(user.id), email, password, role, {"Authorization": f"Bearer {token}"})
 
     return make
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -63,3 +69,41 @@ def sqlite_url(path: Path) -> str:
 def copy_sqlite(template: Path, target: Path) -> str:
     shutil.copyfile(template, target)
     return sqlite_url(target)
+
+
+SECRET = "a-long-webhook-secret"
+
+
+class Receiver:
+    """A webhook endpoint on loopback: records what it gets; answers `status`."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.status = 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append({"headers": dict(self.headers), "body": body})
+                self.send_response(receiver.status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def verified(self, secret: str = SECRET) -> list[dict[str, Any]]:
+        """The bodies whose signature checks out, as a receiver would verify them."""
+        good = []
+        for call in self.received:
+            timestamp, body = call["headers"]["X-Setpoint-Timestamp"], call["body"]
+            mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+            if hmac.compare_digest(
+                call["headers"]["X-Setpoint-Signature"], "sha256=" + mac.hexdigest()
+            ):
+                good.append(json.loads(body))
+        return good

@@ -7,9 +7,9 @@ import contextlib
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import partial
 
 import structlog
 from fastapi import FastAPI, Request
@@ -35,17 +35,19 @@ from setpoint.errors import (
     MalformedJson,
     PayloadTooLarge,
     SetpointError,
-    Unprocessable,
+    TooManyRequests,
+    invalid_fields,
 )
 from setpoint.exports import endpoints as export_endpoints
-from setpoint.heartrate import endpoints as profile_endpoints
+from setpoint.heartrate import endpoints as heartrate_endpoints
+from setpoint.heartrate.service import write_pending
 from setpoint.notifications import endpoints as notification_endpoints
 from setpoint.notifications.jobs import WebhookDeliveries
 from setpoint.sessions import endpoints as session_endpoints
 from setpoint.sessions import live
-from setpoint.sessions.jobs import SessionDeadlines, flush_presence, recover_sessions
+from setpoint.sessions.jobs import PRESENCE_FLUSH_S, SessionDeadlines, flush_seen, recover_sessions
 from setpoint.workers.hub import create_hub
-from setpoint.workers.loop import Job, WorkerLoop
+from setpoint.workers.loop import Job, WorkerLoop, every
 from setpoint.workouts import endpoints as workout_endpoints
 
 REQUESTS = Counter(
@@ -83,13 +85,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         if settings.run_workers:
             ctx.workers = worker_loop(ctx)
             await ctx.workers.start()
-        presence = asyncio.create_task(flush_presence(ctx), name="presence")
+        batches = [
+            asyncio.create_task(every(PRESENCE_FLUSH_S, partial(flush_seen, ctx))),
+            asyncio.create_task(every(settings.hr_write_every_s, partial(write_pending, ctx))),
+        ]
         try:
             yield
         finally:
-            presence.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await presence
+            for task in batches:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if ctx.workers is not None:
                 await ctx.workers.stop()
             await hub.stop()
@@ -105,7 +111,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(RequestMetrics)  # outermost: sees every answer, 413s included
     _add_error_handlers(app)
     app.include_router(auth_endpoints.router)
-    app.include_router(profile_endpoints.router)
+    app.include_router(heartrate_endpoints.router)
     app.include_router(workout_endpoints.router)
     app.include_router(export_endpoints.router)
     app.include_router(session_endpoints.router)
@@ -124,33 +130,20 @@ def worker_loop(ctx: Context) -> WorkerLoop:
 # --- errors ------------------------------------------------------------------------------
 
 
-def field_path(loc: Sequence[Any]) -> str:
-    """`('body', 'steps', 3, 'step', 'duration', 'seconds')` → `body.steps[3].duration.seconds`."""
-    path = ""
-    previous: Any = None
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif isinstance(previous, int) and part in ("step", "repeat"):
-            pass  # the tag pydantic inserts for a tagged union member
-        else:
-            path += f".{part}" if path else str(part)
-        previous = part
-    return path
-
-
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SetpointError)
     async def setpoint_error(_: Request, exc: SetpointError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+        headers = None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
+        return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return await setpoint_error(_, MalformedJson("the request body is not valid JSON"))
-        problems = [f"{field_path(e['loc'])}: {e['msg']}" for e in errors]
-        return await setpoint_error(_, Unprocessable("; ".join(problems), problems=problems))
+        return await setpoint_error(_, invalid_fields(errors))
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
@@ -264,8 +257,7 @@ def _add_ops_routes(app: FastAPI) -> None:
         context: Context = request.app.state.context
         expected = context.settings.metrics_token
         if expected is None or not secrets.compare_digest(token, expected.get_secret_value()):
-            async with context.db.transaction(write=False) as uow:
-                actor = await actor_for_token(context, uow.session, token)
+            actor = await actor_for_token(context, token)
             if actor.role is not Role.ADMIN:
                 raise Forbidden("metrics are for admins or the metrics token")
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

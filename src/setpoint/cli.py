@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from setpoint.auth.model import Role
+from setpoint.cli_hr import register_hr_commands
 from setpoint.config import get_settings
 
 app = typer.Typer(
@@ -25,6 +26,10 @@ def serve(
         str | None, typer.Option(help="Interface to bind (default from settings).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    speed: Annotated[
+        float | None,
+        typer.Option(help="Run session time this many times faster (demos, `simulate`).", min=1),
+    ] = None,
 ) -> None:
     """Apply migrations, then serve the API on the configured database."""
     import uvicorn
@@ -33,6 +38,8 @@ def serve(
     from setpoint.logs import redact_server_logs
 
     settings = get_settings()
+    if speed is not None:
+        settings = settings.model_copy(update={"speed": speed})
     asyncio.run(_migrate("head"))
     config = uvicorn.Config(
         create_app(settings),
@@ -199,6 +206,8 @@ async def _create_user(email: str, password: str, role: Role, coach: str | None)
     finally:
         await db.dispose()
 
+
+register_hr_commands(app)
 
 if __name__ == "__main__":
     app()

@@ -33,10 +33,15 @@ class Timeline:
     monotonic clock. An NTP step inside the process cannot make a session jump or run
     backwards; across restarts the wall clock is the only shared reference, and is used."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, speed: float = 1.0) -> None:
         self._clock = clock
         self._wall0 = clock.now().timestamp()
         self._mono0 = clock.monotonic()
+        self.speed = speed  # > 1 only for demos: session time runs that many times faster
 
     def now(self) -> float:
-        return self._wall0 + (self._clock.monotonic() - self._mono0)
+        return self._wall0 + (self._clock.monotonic() - self._mono0) * self.speed
+
+    def real_seconds(self, span: float) -> float:
+        """How long `span` seconds of this timeline take on the real clock."""
+        return span / self.speed

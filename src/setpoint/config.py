@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None  # signs checkpoints; made and kept in the database if unset
     run_workers: bool = True  # `serve` also runs the background workers (embedded mode)
     worker_poll_s: float = Field(default=5.0, gt=0)
+    speed: float = Field(default=1.0, ge=1.0, le=1000.0)  # session time × real time (demos only)
+    hr_write_every_s: float = Field(default=2.0, gt=0)  # heart-rate samples are written in batches
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     metrics_token: SecretStr | None = None

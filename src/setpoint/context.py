@@ -16,6 +16,8 @@ from setpoint.auth.passwords import Passwords
 from setpoint.clock import Clock, Timeline
 from setpoint.config import Settings
 from setpoint.db.engine import Database, UnitOfWork
+from setpoint.heartrate.live import HeartRates
+from setpoint.sessions.snapshots import Snapshots
 from setpoint.workers.hub import Hub, LocalHub
 from setpoint.workers.loop import WorkerLoop, publish_wake
 
@@ -32,13 +34,16 @@ class Context:
     workers: WorkerLoop | None = None
     timeline: Timeline = field(init=False)
     actors: ActorCache = field(default_factory=ActorCache)
+    snapshots: Snapshots = field(default_factory=Snapshots)
+    heart_rates: HeartRates = field(default_factory=HeartRates)
     # Sessions a client showed up for since the last flush, and sessions with a live socket
     # open here (their count): both are written to `last_seen_at` in batches.
     seen: set[uuid.UUID] = field(default_factory=set)
     watching: dict[uuid.UUID, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.timeline = Timeline(self.clock)
+        self.timeline = Timeline(self.clock, self.settings.speed)
+        self.hub.tap(self.snapshots.on_message)
 
     def saw(self, session_id: uuid.UUID) -> None:
         self.seen.add(session_id)

@@ -6,7 +6,7 @@ Pure Python, so the domain may raise these; the one handler in `app.py` renders 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 
@@ -71,6 +71,17 @@ class PayloadTooLarge(SetpointError):
     status = 413
 
 
+class TooManyRequests(SetpointError):
+    """Over a rate limit; `retry_after` (whole seconds) also goes out as `Retry-After`."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
 class Unprocessable(SetpointError):
     code = "validation_error"
     status = 422
@@ -97,3 +108,24 @@ class CannotExport(Unprocessable):
     """The workout holds something the requested format cannot express."""
 
     code = "cannot_export"
+
+
+def field_path(loc: Sequence[Any]) -> str:
+    """`('body', 'steps', 3, 'step', 'duration', 'seconds')` → `body.steps[3].duration.seconds`."""
+    path = ""
+    previous: Any = None
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif isinstance(previous, int) and part in ("step", "repeat"):
+            pass  # the tag pydantic inserts for a tagged union member
+        else:
+            path += f".{part}" if path else str(part)
+        previous = part
+    return path
+
+
+def invalid_fields(errors: Iterable[Mapping[str, Any]]) -> Unprocessable:
+    """Pydantic's errors as one 422 naming each field by the user's own path."""
+    problems = [f"{field_path(e['loc'])}: {e['msg']}" for e in errors]
+    return Unprocessable("; ".join(problems), problems=problems)

@@ -3,17 +3,9 @@ real local HTTP receiver that checks the signature."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import random
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from setpoint.auth.model import Role
@@ -23,51 +15,7 @@ from setpoint.notifications.model import DISABLE_AFTER, MAX_ATTEMPTS
 from setpoint.sessions.jobs import SessionDeadlines
 from tests.conftest import MakeUser
 from tests.integration.test_sessions import new_session, send
-from tests.support import FakeClock
-
-SECRET = "a-long-webhook-secret"
-
-
-class Receiver:
-    """A webhook endpoint on loopback: records what it gets; answers `status`."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.status = 200
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append({"headers": dict(self.headers), "body": body})
-                self.send_response(receiver.status)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def verified(self, secret: str = SECRET) -> list[dict[str, Any]]:
-        """The bodies whose signature checks out, as a receiver would verify them."""
-        good = []
-        for call in self.received:
-            timestamp, body = call["headers"]["X-Setpoint-Timestamp"], call["body"]
-            mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-            if hmac.compare_digest(
-                call["headers"]["X-Setpoint-Signature"], "sha256=" + mac.hexdigest()
-            ):
-                good.append(json.loads(body))
-        return good
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.server.shutdown()
+from tests.support import SECRET, FakeClock, Receiver
 
 
 async def test_session_events_reach_the_inbox_and_a_signed_webhook(

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from setpoint.auth import service
 from setpoint.auth.model import Actor
-from setpoint.context import Ctx, UoW
+from setpoint.context import Ctx
 from setpoint.errors import NotAuthenticated
 
 
@@ -25,8 +25,8 @@ def token_of(request: Request) -> str:
     return token.strip()
 
 
-async def current_actor(ctx: Ctx, uow: UoW, token: Annotated[str, Depends(bearer_token)]) -> Actor:
-    return await service.actor_for_token(ctx, uow.session, token)
+async def current_actor(ctx: Ctx, token: Annotated[str, Depends(bearer_token)]) -> Actor:
+    return await service.actor_for_token(ctx, token)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -90,16 +90,19 @@ async def revoke_token(ctx: Context, session: AsyncSession, token: str) -> None:
     ctx.actors.drop(token_hash)
 
 
-async def actor_for_token(ctx: Context, session: AsyncSession, token: str) -> Actor:
+async def actor_for_token(ctx: Context, token: str) -> Actor:
+    """Who holds `token`: from the actor cache, else read in a transaction of its own (so a
+    request that needs nothing else from the database opens none)."""
     token_hash, now = hash_token(token), ctx.timeline.now()
     actor = ctx.actors.get(token_hash, now)
     if actor is not None:
         return actor
-    found = await repository.user_by_token(session, token_hash, ctx.clock.now())
-    if found is None:
-        raise NotAuthenticated("the bearer token is unknown, expired or revoked")
-    user, expires_at = found
-    actor = await actor_for_user(session, user)
+    async with ctx.db.transaction(write=False) as uow:
+        found = await repository.user_by_token(uow.session, token_hash, ctx.clock.now())
+        if found is None:
+            raise NotAuthenticated("the bearer token is unknown, expired or revoked")
+        user, expires_at = found
+        actor = await actor_for_user(uow.session, user)
     ctx.actors.put(token_hash, actor, now, expires_at.timestamp())
     return actor
 

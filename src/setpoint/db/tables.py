@@ -2,7 +2,7 @@
 
 from setpoint.auth.tables import AccessToken, CoachLink, User
 from setpoint.db.base import Base
-from setpoint.heartrate.tables import AthleteProfile
+from setpoint.heartrate.tables import AthleteProfile, HeartRateSample
 from setpoint.keys import ServerKey
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
 from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
@@ -13,6 +13,7 @@ __all__ = [
     "AthleteProfile",
     "Base",
     "CoachLink",
+    "HeartRateSample",
     "IdempotencyKey",
     "Notification",
     "ServerKey",

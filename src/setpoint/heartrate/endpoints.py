@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter
 
@@ -8,10 +9,10 @@ from setpoint.auth.deps import CurrentActor
 from setpoint.context import Ctx, UoW
 from setpoint.heartrate import service
 from setpoint.heartrate.model import Profile
-from setpoint.heartrate.schemas import ProfileIn, ProfileOut
+from setpoint.heartrate.schemas import ProfileIn, ProfileOut, SamplesIn, SamplesOut
 from setpoint.heartrate.tables import AthleteProfile
 
-router = APIRouter(prefix="/api", tags=["profile"])
+router = APIRouter(prefix="/api", tags=["heart rate"])
 
 
 def _out(user_id: uuid.UUID, row: AthleteProfile | None) -> ProfileOut:
@@ -48,3 +49,23 @@ async def replace_athlete_profile(
     """A coach sets the profile of an athlete they coach."""
     row = await service.replace(ctx, uow.session, actor, athlete_id, Profile(**body.model_dump()))
     return _out(athlete_id, row)
+
+
+@router.post("/sessions/{session_id}/heart-rate", response_model=SamplesOut)
+async def post_heart_rate(
+    session_id: uuid.UUID, body: SamplesIn, ctx: Ctx, actor: CurrentActor
+) -> SamplesOut:
+    """A batch of the athlete's samples `{t, bpm, rr?}` for their running session. Samples the
+    filter refuses (impossible values, far from server time, duplicates) are counted by reason
+    in `rejected`, not stored. Over the session's rate: 429 with `Retry-After`."""
+    result = await service.ingest(ctx, actor, session_id, body.readings())
+    return SamplesOut(**result)
+
+
+@router.get("/sessions/{session_id}/summary")
+async def session_summary(
+    session_id: uuid.UUID, ctx: Ctx, uow: UoW, actor: CurrentActor
+) -> dict[str, Any]:
+    """Totals, time in each zone and in target, compliance per segment, the deviation alerts
+    and a downsampled heart-rate series (at most 300 points)."""
+    return await service.summary(ctx, uow.session, actor, session_id)

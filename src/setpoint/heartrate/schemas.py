@@ -3,9 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from setpoint.heartrate.filter import Sample
+from setpoint.heartrate.live import MAX_BATCH
 from setpoint.heartrate.model import ZoneModel
+from setpoint.sessions.schemas import HeartRateOut
 
 
 class ProfileIn(BaseModel):
@@ -23,3 +26,29 @@ class ProfileOut(ProfileIn):
 
     user_id: UUID
     updated_at: datetime | None
+
+
+class SampleIn(BaseModel):
+    """One reading: `t` in Unix epoch seconds, `bpm` as the sensor sent it (the filter rejects
+    impossible values), optional RR intervals in seconds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    t: float = Field(allow_inf_nan=False)
+    bpm: int = Field(ge=0, le=1000)
+    rr: list[float] = Field(default_factory=list, max_length=16)
+
+
+class SamplesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    samples: list[SampleIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+    def readings(self) -> list[Sample]:
+        return [Sample(s.t, s.bpm, tuple(s.rr)) for s in self.samples]
+
+
+class SamplesOut(BaseModel):
+    accepted: int
+    rejected: dict[str, int]
+    heart_rate: HeartRateOut | None

@@ -1,16 +1,43 @@
-"""Athlete profiles: read and replace (the athlete, their coach, or an admin)."""
+"""Athlete profiles (read and replace: the athlete, their coach, or an admin), and heart rate
+during a session: ingest, deviation alerts, batched persistence. Flushes, never commits,
+except `ingest` and `write_pending`, which own their transactions (they run outside any
+request transaction: samples are not commands, and are written in batches)."""
 
 from __future__ import annotations
 
+import json
+import math
 import uuid
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setpoint.auth.model import Actor
 from setpoint.context import Context
-from setpoint.errors import NotFound, Unprocessable
+from setpoint.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
+from setpoint.heartrate import repository
+from setpoint.heartrate import summary as hr_summary
+from setpoint.heartrate.deviation import DeviationState, Direction
+from setpoint.heartrate.filter import Sample
+from setpoint.heartrate.live import HrEvent, Tracker
 from setpoint.heartrate.model import Profile, ZoneModel, check_profile
+from setpoint.heartrate.summary import StoredSample
 from setpoint.heartrate.tables import AthleteProfile
+from setpoint.heartrate.zones import target_band, zones_for
+from setpoint.notifications.service import notify
+from setpoint.sessions import machine
+from setpoint.sessions import repository as sessions_repository
+from setpoint.sessions import service as sessions_service
+from setpoint.sessions.machine import Status
+from setpoint.sessions.snapshots import Snapshot, plan_of
+
+WRITE_CHUNK = 2000  # samples per write transaction, so commands queue behind short writes
+
+
+class SessionNotRunning(Conflict):
+    code = "session_not_running"
 
 
 def _authorize(actor: Actor, user_id: uuid.UUID) -> None:
@@ -47,3 +74,113 @@ async def replace(
     row.updated_at = ctx.clock.now()
     await session.flush()
     return row
+
+
+# --- heart rate during a session -----------------------------------------------------------
+
+
+async def ingest(
+    ctx: Context, actor: Actor, session_id: uuid.UUID, samples: Sequence[Sample]
+) -> dict[str, Any]:
+    """Take a batch of the athlete's samples: filter them, raise deviation alerts (written at
+    once, with their notification), queue the accepted ones for the next batch write, and
+    push the live view when it changed. What was accepted and rejected, and the view."""
+    snap = await sessions_service.snapshot(ctx, actor, session_id)
+    if snap.athlete_id != actor.user_id:
+        raise Forbidden("only the athlete sends heart rate to their session")
+    now = ctx.timeline.now()
+    state = machine.view(snap.plan, snap.anchors, now)
+    if state.status is not Status.IN_PROGRESS:
+        raise SessionNotRunning(f"session is {state.status.value}; heart rate needs it running")
+    tracker = ctx.heart_rates.get(session_id) or await _tracker(ctx, snap, state.segment_index)
+    wait = tracker.bucket.take(len(samples), now)
+    if wait:
+        raise TooManyRequests(
+            f"samples: more than {tracker.bucket.rate:g}/s for this session; retry later",
+            retry_after=math.ceil(ctx.timeline.real_seconds(wait)),
+        )
+
+    def segment_at(t: float) -> int:
+        """The segment at sample time `t`; before the last command, the one it started."""
+        anchor = snap.anchors.anchor_at
+        at = t if anchor is None else max(t, anchor)
+        return machine.view(snap.plan, snap.anchors, at).segment_index
+
+    fed = tracker.feed(samples, now, segment_at)
+    ctx.heart_rates.pending.extend(fed.stored)
+    view = tracker.view(now, state.segment_index)
+    events = [_event_doc(index, event) for index, event in fed.events]
+    if events:
+        await _record(ctx, snap, events)
+    if events or tracker.due_for_push(view, now):
+        message = json.dumps({"type": "heart_rate", "heart_rate": view, "events": events})
+        await ctx.hub.publish(f"session:{session_id}", message)
+    return {"accepted": len(fed.stored), "rejected": fed.rejected, "heart_rate": view}
+
+
+async def _tracker(ctx: Context, snap: Snapshot, segment_index: int) -> Tracker:
+    """A new tracker, with the athlete's zones, and the deviation alert still open in the
+    current segment (after a restart, an excursion already announced is not announced again)."""
+    async with ctx.db.transaction(write=False) as uow:
+        zones = zones_for(await profile_of(uow.session, snap.athlete_id))
+        last = await repository.last_deviation_event(uow.session, snap.id)
+    deviation = DeviationState()
+    if last and last["type"] == "ZoneDeviation" and last["segment_index"] == segment_index:
+        side = Direction(last["direction"])  # its `above_at` or `below_at` is the alert's time
+        deviation = DeviationState(raised=side, **{f"{side.value}_at": last["at"]})
+    bands = [target_band(segment.targets, zones) for segment in snap.plan.segments]
+    tracker = Tracker(snap.id, snap.athlete_id, zones, bands, segment_index, deviation)
+    ctx.heart_rates.add(tracker)
+    return tracker
+
+
+def _event_doc(segment_index: int, event: HrEvent) -> dict[str, Any]:
+    doc = {"type": type(event).__name__, **asdict(event), "segment_index": segment_index}
+    doc["bpm"] = round(doc["bpm"], 1)
+    return doc
+
+
+async def _record(ctx: Context, snap: Snapshot, events: list[dict[str, Any]]) -> None:
+    async with ctx.db.transaction() as uow:
+        row = await sessions_repository.get(uow.session, snap.id, lock=True)
+        if row is None:
+            raise NotFound(f"session {snap.id} does not exist")
+        sessions_service.log_events(uow.session, row, events)
+        for event in events:
+            payload = {**event, "session_id": str(snap.id), "workout_name": snap.workout_name}
+            await notify(ctx, uow, snap.athlete_id, event["type"], payload, snap.id)
+
+
+async def write_pending(ctx: Context) -> int:
+    """Write the accepted samples waiting in this process, a chunk per transaction; what a
+    failure left unwritten waits for the next try."""
+    pending = ctx.heart_rates.take_pending()
+    for start in range(0, len(pending), WRITE_CHUNK):
+        try:
+            async with ctx.db.transaction() as uow:
+                await repository.add_samples(uow.session, pending[start : start + WRITE_CHUNK])
+        except BaseException:
+            ctx.heart_rates.pending[:0] = pending[start:]
+            raise
+    return len(pending)
+
+
+async def summary(
+    ctx: Context, session: AsyncSession, actor: Actor, session_id: uuid.UUID
+) -> dict[str, Any]:
+    """The session's state, its deviation alerts and its heart-rate summary (samples stored,
+    and those accepted here and not written yet)."""
+    row = await sessions_service.visible(session, actor, session_id)
+    stored = await repository.samples(session, session_id)
+    seen = {s.t for s in stored}
+    waiting = [s for s in ctx.heart_rates.pending if s.session_id == session_id and s.t not in seen]
+    samples: list[StoredSample] = sorted([*stored, *waiting], key=lambda s: s.t)
+    zones = zones_for(await profile_of(session, row.athlete_id))
+    plan = plan_of(row)
+    bands = [target_band(segment.targets, zones) for segment in plan.segments]
+    alerts = await repository.deviation_counts(session, session_id)
+    return {
+        "session": sessions_service.state_of(ctx, row, ctx.timeline.now()),
+        "alerts": alerts,
+        "heart_rate": hr_summary.to_doc(hr_summary.summarize(samples, bands, zones)),
+    }

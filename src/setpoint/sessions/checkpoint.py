@@ -19,6 +19,7 @@ from setpoint.errors import NotFound, Unprocessable
 from setpoint.keys import server_secret
 from setpoint.sessions import machine, repository, service
 from setpoint.sessions.machine import Anchors, Status, Transition
+from setpoint.sessions.snapshots import anchors_of, plan_of
 from setpoint.sessions.tables import SessionRow
 
 VERSION = 1
@@ -59,7 +60,7 @@ async def export(
 ) -> dict[str, Any]:
     row = await service.visible(uow.session, actor, session_id)
     now = ctx.timeline.now()
-    s = machine.view(service.plan_of(row), service.anchors_of(row), now)
+    s = machine.view(plan_of(row), anchors_of(row), now)
     doc = {
         "version": VERSION,
         "session_id": str(row.id),
@@ -114,7 +115,7 @@ async def restore(
     row = await repository.get(session, session_id, lock=True)
     if row is None or row.athlete_id != athlete_id or row.active_athlete_id is None:
         row = await service.create(ctx, uow, actor, workout_id, athlete_id)
-    plan = service.plan_of(row)
+    plan = plan_of(row)
     if not (0 <= index < len(plan.segments) and 0 <= in_segment <= elapsed):
         raise InvalidCheckpoint("phase_index: outside the plan, or elapsed times inconsistent")
     if status is Status.NOT_STARTED:
@@ -131,5 +132,5 @@ async def restore(
         transition = Transition(paused, (machine.SessionPaused(now, elapsed),))
     events = service.apply_transition(row, transition, now, session)
     await session.flush()
-    await service.announce(ctx, uow, row, service.state_doc(row, now), events)
+    await service.announce(ctx, uow, row, events, now)
     return row

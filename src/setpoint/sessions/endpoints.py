@@ -34,7 +34,7 @@ def _json(doc: Any, status: int = 200) -> Response:
 async def create_session(body: SessionCreate, ctx: Ctx, uow: UoW, actor: CurrentActor) -> Response:
     """A new session of a workout, `not_started`; 409 with `active_session` if one is active."""
     row = await service.create(ctx, uow, actor, body.workout_id, body.athlete_id)
-    return _json(service.state_doc(row, ctx.timeline.now()), 201)
+    return _json(service.state_of(ctx, row, ctx.timeline.now()), 201)
 
 
 @router.get("", response_model=SessionPage)
@@ -49,7 +49,7 @@ async def list_sessions(
     """The caller's sessions (and their athletes', for a coach), newest first."""
     rows, total = await service.history(uow.session, actor, status, limit, offset)
     now = ctx.timeline.now()
-    items = [service.state_doc(r, now) for r in rows]
+    items = [service.state_of(ctx, r, now) for r in rows]
     return _json({"items": items, "total": total, "limit": limit, "offset": offset})
 
 
@@ -59,14 +59,15 @@ async def active_session(ctx: Ctx, uow: UoW, actor: CurrentActor) -> Response:
     row = await repository.active_of(uow.session, actor.user_id)
     if row is None:
         raise NotFound("no active session")
-    return _json(service.state_doc(row, ctx.timeline.now()))
+    return _json(service.state_of(ctx, row, ctx.timeline.now()))
 
 
 @router.get("/{session_id}", responses=STATE)
-async def get_session(session_id: uuid.UUID, ctx: Ctx, uow: UoW, actor: CurrentActor) -> Response:
-    row = await service.visible(uow.session, actor, session_id)
-    ctx.saw(row.id)
-    return _json(service.state_doc(row, ctx.timeline.now()))
+async def get_session(session_id: uuid.UUID, ctx: Ctx, actor: CurrentActor) -> Response:
+    """The authoritative state, computed at `server_time`."""
+    snap = await service.snapshot(ctx, actor, session_id)
+    ctx.saw(session_id)
+    return _json(service.state_doc(snap, ctx.timeline.now(), ctx.heart_rates))
 
 
 @router.get("/{session_id}/events", response_model=list[SessionEventOut])
@@ -97,7 +98,7 @@ async def restore_session(
     """Restore a checkpoint file, paused where it was taken. Refuses changed files and files
     older than the stale window (unless `force=true`)."""
     row = await checkpoint.restore(ctx, uow, actor, body, force=force)
-    return _json(service.state_doc(row, ctx.timeline.now()), 201)
+    return _json(service.state_of(ctx, row, ctx.timeline.now()), 201)
 
 
 @router.post("/{session_id}/{command}", responses=STATE)

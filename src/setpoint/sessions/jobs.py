@@ -3,8 +3,6 @@ changes and completions), so their notifications go out at the boundary instant.
 
 from __future__ import annotations
 
-import asyncio
-
 import structlog
 
 from setpoint.context import Context
@@ -40,18 +38,10 @@ async def recover_sessions(ctx: Context) -> int:
     return paused
 
 
-async def flush_presence(ctx: Context, every_s: float = PRESENCE_FLUSH_S) -> None:
-    """Writes when clients were last seen, in one batch every few seconds; a crash loses at
-    most that much freshness, which only matters against the one-hour stale window."""
-    try:
-        while True:
-            await asyncio.sleep(every_s)
-            await flush_seen(ctx)
-    finally:
-        await flush_seen(ctx)
-
-
 async def flush_seen(ctx: Context) -> None:
+    """Writes when clients were last seen, in one batch every few seconds (`PRESENCE_FLUSH_S`);
+    a crash loses at most that much freshness, which only matters against the one-hour stale
+    window."""
     seen, ctx.seen = ctx.seen | ctx.watching.keys(), set()
     if seen:
         async with ctx.db.transaction() as uow:

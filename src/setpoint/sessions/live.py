@@ -2,8 +2,10 @@
 notifications as they happen, and commands from the client.
 
 Authentication: `?token=` or a first message `{"type": "auth", "token": ...}`.
-Client messages: `{"type": "command", "command": "pause", "idempotency_key"?: ..., "if_match"?: n}`
-and `{"type": "ping"}`. Server messages: `state`, `update` (state + events), `ack`, `error`, `pong`.
+Client messages: `{"type": "command", "command": "pause", "idempotency_key"?: ..., "if_match"?: n}`,
+`{"type": "hr", "samples": [{"t", "bpm", "rr"?}, ...]}` (no reply unless refused) and
+`{"type": "ping"}`. Server messages: `state`, `update` (state + events), `heart_rate` (the
+filtered view + deviation events), `ack`, `error`, `pong`.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
 
 from setpoint.auth.model import Actor
 from setpoint.auth.service import actor_for_token
 from setpoint.context import Context
-from setpoint.errors import BadRequest, SetpointError
+from setpoint.errors import BadRequest, SetpointError, invalid_fields
+from setpoint.heartrate import service as heartrate
+from setpoint.heartrate.schemas import SamplesIn
 from setpoint.sessions import service
 from setpoint.sessions.schemas import Command
 
@@ -56,7 +61,8 @@ async def live(websocket: WebSocket, session_id: uuid.UUID) -> None:
                 while True:
                     text = await websocket.receive_text()
                     reply = await _handle(ctx, actor, session_id, text)
-                    await websocket.send_text(json.dumps(reply))
+                    if reply is not None:
+                        await websocket.send_text(json.dumps(reply))
         except WebSocketDisconnect:
             pass
         finally:
@@ -74,10 +80,9 @@ async def _authenticate(
         token = _parse(first).get("token")
         if not isinstance(token, str):
             raise BadRequest('send {"type": "auth", "token": "<bearer token>"} first')
-    async with ctx.db.transaction(write=False) as uow:
-        actor = await actor_for_token(ctx, uow.session, token)
-        row = await service.visible(uow.session, actor, session_id)
-        return actor, service.state_doc(row, ctx.timeline.now())
+    actor = await actor_for_token(ctx, token)
+    snap = await service.snapshot(ctx, actor, session_id)
+    return actor, service.state_doc(snap, ctx.timeline.now(), ctx.heart_rates)
 
 
 def _parse(text: str) -> dict[str, Any]:
@@ -90,14 +95,21 @@ def _parse(text: str) -> dict[str, Any]:
     return message
 
 
-async def _handle(ctx: Context, actor: Actor, session_id: uuid.UUID, text: str) -> dict[str, Any]:
+async def _handle(
+    ctx: Context, actor: Actor, session_id: uuid.UUID, text: str
+) -> dict[str, Any] | None:
+    """The reply to one client message; heart-rate samples get none unless refused."""
     try:
         message = _parse(text)
         kind = message.get("type")
         if kind == "ping":
             return {"type": "pong", "server_time": ctx.timeline.now()}
+        if kind == "hr":
+            body = SamplesIn.model_validate({"samples": message.get("samples")})
+            await heartrate.ingest(ctx, actor, session_id, body.readings())
+            return None
         if kind != "command" or message.get("command") not in COMMANDS:
-            raise BadRequest(f"type: expected ping or command ({', '.join(sorted(COMMANDS))})")
+            raise BadRequest(f"type: expected ping, hr or command ({', '.join(sorted(COMMANDS))})")
         key, if_match = message.get("idempotency_key"), message.get("if_match")
         if key is not None and not isinstance(key, str):
             raise BadRequest("idempotency_key: must be a string")
@@ -116,3 +128,5 @@ async def _handle(ctx: Context, actor: Actor, session_id: uuid.UUID, text: str) 
         return {"type": "ack", "command": message["command"], "state": state}
     except SetpointError as exc:
         return {"type": "error", **exc.body()}
+    except ValidationError as exc:
+        return {"type": "error", **invalid_fields(exc.errors()).body()}

@@ -17,11 +17,20 @@ class SessionCreate(BaseModel):
     athlete_id: uuid.UUID | None = None
 
 
+class BandOut(BaseModel):
+    low: int
+    high: int
+
+
 class HeartRateOut(BaseModel):
-    bpm: int | None
+    """The filtered heart rate (null while unknown: no sample yet or a dropout), its zone, and
+    the current segment's target band; `t` is when the last accepted sample was taken."""
+
+    bpm: float | None
     zone: int | None
+    target: BandOut | None
     in_target: bool | None
-    deviation: str | None
+    t: float | None
 
 
 class SessionStateOut(BaseModel):

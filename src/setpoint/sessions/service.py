@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -22,12 +21,13 @@ from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
 from setpoint.errors import BadRequest, Conflict, NotFound, StaleRevision
+from setpoint.heartrate.live import HeartRates
 from setpoint.notifications.service import notify
 from setpoint.sessions import machine, repository
 from setpoint.sessions.machine import Anchors, Status, Transition
+from setpoint.sessions.snapshots import Snapshot, anchors_of, plan_of
 from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
 from setpoint.workouts.normalize import Plan
-from setpoint.workouts.schemas import segment_from_json
 from setpoint.workouts.service import visible as visible_workout
 
 DEADLINES_JOB = "session-deadlines"
@@ -47,50 +47,24 @@ class SessionAlreadyActive(Conflict):
     code = "session_already_active"
 
 
-# --- the plan and the state ----------------------------------------------------------------
-
-_plans: OrderedDict[uuid.UUID, Plan] = OrderedDict()
-_PLAN_CACHE_SIZE = 20_000
-
-
-def plan_of(row: SessionRow) -> Plan:
-    """The session's plan snapshot (immutable, so parsed once per process)."""
-    plan = _plans.get(row.id)
-    if plan is None:
-        segments = tuple(segment_from_json(s) for s in row.plan["segments"])
-        plan = Plan(segments, row.plan["total_duration_s"])
-        _plans[row.id] = plan
-        if len(_plans) > _PLAN_CACHE_SIZE:
-            _plans.popitem(last=False)
-    return plan
-
-
-def anchors_of(row: SessionRow) -> Anchors:
-    return Anchors(
-        status=Status(row.status),
-        segment_index=row.segment_index,
-        segment_start_elapsed_s=row.segment_start_elapsed_s,
-        elapsed_at_anchor_s=row.elapsed_at_anchor_s,
-        anchor_at=row.anchor_at,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-    )
+# --- the state -----------------------------------------------------------------------------
 
 
 def _instant(t: float | None) -> str | None:
     return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
 
 
-def state_doc(row: SessionRow, now: float) -> dict[str, Any]:
-    """The authoritative state of DESIGN §5, computed from the anchors at `now`."""
-    plan = plan_of(row)
-    s = machine.view(plan, anchors_of(row), now)
-    segments = row.plan["segments"]
+def state_doc(snap: Snapshot, now: float, heart_rates: HeartRates | None = None) -> dict[str, Any]:
+    """The authoritative state of DESIGN §5, computed from the anchors at `now`, with the
+    heart rate this process follows for the session."""
+    s = machine.view(snap.plan, snap.anchors, now)
+    segments = snap.plan_json["segments"]
+    heart_rate = None if heart_rates is None else heart_rates.view(snap.id, now, s.segment_index)
     return {
-        "id": str(row.id),
-        "workout_id": str(row.workout_id),
-        "workout_name": row.workout_name,
-        "athlete_id": str(row.athlete_id),
+        "id": str(snap.id),
+        "workout_id": str(snap.workout_id),
+        "workout_name": snap.workout_name,
+        "athlete_id": str(snap.athlete_id),
         "status": s.status.value,
         "elapsed_s": round(s.elapsed_s, 3),
         "segment_index": s.segment_index,
@@ -103,13 +77,19 @@ def state_doc(row: SessionRow, now: float) -> dict[str, Any]:
         "next_segment": segments[s.segment_index + 1]
         if s.segment_index + 1 < len(segments)
         else None,
-        "total_duration_s": row.plan["total_duration_s"],
-        "started_at": _instant(row.started_at),
-        "ended_at": _instant(s.completed_at if s.completed_at is not None else row.ended_at),
+        "total_duration_s": snap.plan_json["total_duration_s"],
+        "started_at": _instant(snap.anchors.started_at),
+        "ended_at": _instant(
+            s.completed_at if s.completed_at is not None else snap.anchors.ended_at
+        ),
         "server_time": round(now, 3),
-        "revision": row.revision,
-        "heart_rate": None,
+        "revision": snap.revision,
+        "heart_rate": heart_rate,
     }
+
+
+def state_of(ctx: Context, row: SessionRow, now: float) -> dict[str, Any]:
+    return state_doc(Snapshot.of(row), now, ctx.heart_rates)
 
 
 def event_doc(event: machine.Event) -> dict[str, Any]:
@@ -128,10 +108,24 @@ async def visible(
     return row
 
 
-def _already_active(row: SessionRow, now: float) -> SessionAlreadyActive:
+async def snapshot(ctx: Context, actor: Actor, session_id: uuid.UUID) -> Snapshot:
+    """The session as last committed, from this process's snapshots when it has one."""
+    snap = ctx.snapshots.get(session_id)
+    if snap is None:
+        async with ctx.db.transaction(write=False) as uow:
+            row = await repository.get(uow.session, session_id)
+        if row is not None:
+            snap = Snapshot.of(row)
+            ctx.snapshots.put(snap)
+    if snap is None or not actor.acts_for(snap.athlete_id):
+        raise NotFound(f"session {session_id} does not exist")
+    return snap
+
+
+def _already_active(ctx: Context, row: SessionRow, now: float) -> SessionAlreadyActive:
     return SessionAlreadyActive(
         "this athlete already has an active session: resume it, or abandon it and start a new one",
-        active_session=state_doc(row, now),
+        active_session=state_of(ctx, row, now),
     )
 
 
@@ -146,7 +140,7 @@ async def create(
     now = ctx.timeline.now()
     active = await repository.active_of(session, athlete)
     if active is not None:
-        raise _already_active(active, now)
+        raise _already_active(ctx, active, now)
     row = SessionRow(
         athlete_id=athlete,
         workout_id=workout.id,
@@ -174,7 +168,7 @@ async def create(
         active = await repository.active_of(session, athlete)
         if active is None:
             raise
-        raise _already_active(active, now) from None
+        raise _already_active(ctx, active, now) from None
     return row
 
 
@@ -198,17 +192,20 @@ def apply_transition(
         row.active_athlete_id = None
     row.revision += 1
     row.last_seen_at = max(row.last_seen_at, now)
-    docs = []
-    for event in transition.events:
+    docs = [event_doc(event) for event in transition.events]
+    log_events(session, row, docs)
+    return docs
+
+
+def log_events(session: AsyncSession, row: SessionRow, docs: list[dict[str, Any]]) -> None:
+    """Append events (documents with `type` and `at`) to the session's log."""
+    for doc in docs:
         row.event_seq += 1
-        doc = event_doc(event)
         session.add(
             SessionEvent(
-                session_id=row.id, seq=row.event_seq, type=doc["type"], payload=doc, at=event.at
+                session_id=row.id, seq=row.event_seq, type=doc["type"], payload=doc, at=doc["at"]
             )
         )
-        docs.append(doc)
-    return docs
 
 
 NOTIFIED = frozenset({"SegmentChanged", "SessionCompleted"})
@@ -218,11 +215,14 @@ async def announce(
     ctx: Context,
     uow: UnitOfWork,
     row: SessionRow,
-    state: dict[str, Any],
     events: list[dict[str, Any]],
-) -> None:
+    now: float,
+) -> dict[str, Any]:
     """Record the events worth a notification (in this transaction), and after the commit
-    push the update to live clients and wake the workers for the next deadline."""
+    keep the new snapshot, push the update to live clients and wake the workers for the next
+    deadline. The new state."""
+    snap = Snapshot.of(row)
+    state = state_doc(snap, now, ctx.heart_rates)
     for event in events:
         if event["type"] in NOTIFIED:
             payload = {**event, "session_id": str(row.id), "workout_name": row.workout_name}
@@ -231,10 +231,14 @@ async def announce(
     deadline = row.next_deadline
 
     async def after() -> None:
+        ctx.snapshots.put(snap)
+        if snap.anchors.status in (Status.COMPLETED, Status.ABANDONED):
+            ctx.heart_rates.drop(snap.id)
         await ctx.hub.publish(f"session:{row.id}", message)
         await ctx.wake(DEADLINES_JOB, deadline)
 
     uow.after_commit(after)
+    return state
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -274,11 +278,12 @@ async def command(
     now = ctx.timeline.now()
     if if_match is not None and if_match != row.revision:
         raise StaleRevision(
-            f"session is at revision {row.revision}, not {if_match}", session=state_doc(row, now)
+            f"session is at revision {row.revision}, not {if_match}",
+            session=state_of(ctx, row, now),
         )
     transition = COMMANDS[name](plan_of(row), anchors_of(row), now)
     events = apply_transition(row, transition, now, session)
-    state = state_doc(row, now)
+    state = await announce(ctx, uow, row, events, now)
     if idempotency_key is not None:
         session.add(
             IdempotencyKey(
@@ -291,7 +296,6 @@ async def command(
             )
         )
     await session.flush()
-    await announce(ctx, uow, row, state, events)
     return state
 
 
@@ -304,7 +308,7 @@ async def settle_due(ctx: Context, uow: UnitOfWork, now: float, limit: int = 500
     for row in rows:
         transition = machine.settle(plan_of(row), anchors_of(row), now)
         events = apply_transition(row, transition, now, uow.session)
-        await announce(ctx, uow, row, state_doc(row, now), events)
+        await announce(ctx, uow, row, events, now)
     await uow.session.flush()
     return len(rows)
 
@@ -317,7 +321,7 @@ async def recover(ctx: Context, uow: UnitOfWork, now: float) -> int:
         if now - row.last_seen_at > ctx.settings.session_stale_after_s:
             transition = machine.pause_at(plan_of(row), anchors_of(row), row.last_seen_at)
             events = apply_transition(row, transition, row.last_seen_at, uow.session)
-            await announce(ctx, uow, row, state_doc(row, now), events)
+            await announce(ctx, uow, row, events, now)
             paused += 1
     await uow.session.flush()
     return paused

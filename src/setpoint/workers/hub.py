@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import structlog
 
 log = structlog.get_logger("setpoint.hub")
 CHANNEL_PREFIX = "setpoint:"
+Tap = Callable[[str, str], None]
 
 
 class Subscription:
@@ -45,6 +46,10 @@ class Hub(Protocol):
         self, topic: str, maxsize: int = 64
     ) -> contextlib.AbstractContextManager[Subscription]: ...
 
+    def tap(self, callback: Tap) -> None:
+        """Call `callback(topic, message)` for every message that arrives from other processes."""
+        ...
+
 
 class LocalHub:
     """Subscribers of this process; also the delivery end of the Redis hub."""
@@ -60,6 +65,9 @@ class LocalHub:
 
     async def publish(self, topic: str, message: str) -> None:
         self.deliver(topic, message)
+
+    def tap(self, callback: Tap) -> None:
+        return None  # without Redis, every message was published by this process
 
     def deliver(self, topic: str, message: str) -> None:
         for subscription in self._topics.get(topic, ()):
@@ -89,6 +97,7 @@ class RedisHub:
         self._local = LocalHub()
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._taps: list[Tap] = []
 
     async def start(self) -> None:
         self._reader = asyncio.create_task(self._read(), name="redis-hub-reader")
@@ -109,6 +118,9 @@ class RedisHub:
     ) -> contextlib.AbstractContextManager[Subscription]:
         return self._local.subscribe(topic, maxsize)
 
+    def tap(self, callback: Tap) -> None:
+        self._taps.append(callback)
+
     async def _read(self) -> None:
         while True:
             try:
@@ -119,7 +131,10 @@ class RedisHub:
                         if message["type"] != "pmessage":
                             continue
                         topic = message["channel"].decode()[len(CHANNEL_PREFIX) :]
-                        self._local.deliver(topic, message["data"].decode())
+                        data = message["data"].decode()
+                        for tap in self._taps:
+                            tap(topic, data)
+                        self._local.deliver(topic, data)
             except asyncio.CancelledError:
                 raise
             except Exception:

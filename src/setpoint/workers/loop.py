@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import math
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import structlog
@@ -83,7 +84,9 @@ class WorkerLoop:
             run_at = min(schedule.next_at, last_run + self.poll_s)
             if run_at > now:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(schedule.changed.wait(), timeout=run_at - now)
+                    await asyncio.wait_for(
+                        schedule.changed.wait(), timeout=self.timeline.real_seconds(run_at - now)
+                    )
                 continue
             last_run, schedule.next_at = now, math.inf
             try:
@@ -105,3 +108,17 @@ class WorkerLoop:
 async def publish_wake(hub: Hub, job: str, at: float) -> None:
     if math.isfinite(at):
         await hub.publish(WAKE_TOPIC, json.dumps({"job": job, "at": at}))
+
+
+async def every(period_s: float, work: Callable[[], Awaitable[object]]) -> None:
+    """Run `work` every `period_s` until cancelled, and once more then (a batch writer
+    flushes what it holds on shutdown). A failed run is logged; the next one tries again."""
+    try:
+        while True:
+            await asyncio.sleep(period_s)
+            try:
+                await work()
+            except Exception:
+                log.exception("periodic work failed", work=getattr(work, "__name__", str(work)))
+    finally:
+        await work()

@@ -1,0 +1,156 @@
+"""Heart rate during live sessions, held by the process that receives the samples.
+
+Per session, a `Tracker` runs the pure filter and deviation rules over each sample, keeps the
+rate limit, and says what the athlete's display shows (`view`). Accepted samples wait in
+`HeartRates.pending` for the next batch write (DESIGN §4: samples are persisted in batches;
+a crash loses at most one batch period). Deviation events are not batched: the caller writes
+them at once, with their notification.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from setpoint.heartrate import deviation, filter
+from setpoint.heartrate.deviation import BackInZone, Band, DeviationState, ZoneDeviation
+from setpoint.heartrate.filter import FilterState, Sample
+from setpoint.heartrate.zones import Zone, zone_of
+
+MAX_BATCH = 300  # samples in one request or message
+BURST = 300  # samples a session may send at once (a reconnecting client's backlog)
+RATE = 5.0  # samples per second a session may send, sustained (a strap sends 1–2)
+PUBLISH_EVERY_S = 5.0  # the live view is pushed this often, and whenever it changes
+MAX_TRACKERS = 50_000
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    capacity: float = BURST
+    rate: float = RATE
+    tokens: float = BURST
+    updated: float = -math.inf
+
+    def take(self, n: int, now: float) -> float:
+        """Take `n` tokens at `now` (monotonic seconds): 0.0, or the seconds to wait first."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if n <= self.tokens:
+            self.tokens -= n
+            return 0.0
+        return (n - self.tokens) / self.rate
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSample:
+    session_id: uuid.UUID
+    t: float
+    bpm: float  # filtered
+    raw_bpm: int
+    segment_index: int
+    rr: tuple[float, ...]
+
+
+HrEvent = ZoneDeviation | BackInZone
+
+
+@dataclass(frozen=True, slots=True)
+class Fed:
+    """What a batch did: the accepted samples to store, the deviation events (with the index
+    of the segment they happened in), and the rejected samples counted by reason."""
+
+    stored: list[StoredSample]
+    events: list[tuple[int, HrEvent]]
+    rejected: dict[str, int]
+
+
+@dataclass(slots=True)
+class Tracker:
+    session_id: uuid.UUID
+    athlete_id: uuid.UUID
+    zones: tuple[Zone, ...] | None
+    bands: Sequence[Band | None]  # per segment
+    segment_index: int = 0
+    deviation: DeviationState = field(default_factory=DeviationState)
+    filter: FilterState = field(default_factory=FilterState)
+    bucket: TokenBucket = field(default_factory=TokenBucket)
+    published: tuple[Any, ...] | None = None  # what the last pushed view showed
+    published_at: float = -math.inf
+
+    def feed(
+        self, samples: Sequence[Sample], now: float, segment_at: Callable[[float], int]
+    ) -> Fed:
+        """Run `samples` (sorted by time first) through the filter and the deviation rules."""
+        stored: list[StoredSample] = []
+        events: list[tuple[int, HrEvent]] = []
+        rejected: Counter[str] = Counter()
+        for sample in sorted(samples, key=lambda s: s.t):
+            index = segment_at(sample.t)
+            if index != self.segment_index:
+                self.segment_index, self.deviation = index, deviation.reset(self.deviation)
+            band = self.bands[index]
+            if self.filter.accepted_t is not None and filter.current(self.filter, sample.t) is None:
+                self.deviation, _ = deviation.observe(self.deviation, band, None, sample.t)
+            self.filter, verdict = filter.step(self.filter, sample, now)
+            if verdict.bpm is None:
+                rejected[verdict.reason or "rejected"] += 1
+                continue
+            stored.append(
+                StoredSample(self.session_id, sample.t, verdict.bpm, sample.bpm, index, sample.rr)
+            )
+            self.deviation, raised = deviation.observe(self.deviation, band, verdict.bpm, sample.t)
+            events.extend((index, e) for e in raised)
+        return Fed(stored, events, dict(rejected))
+
+    def view(self, now: float, segment_index: int) -> dict[str, Any]:
+        """What the session state shows of the heart rate at `now`, in that segment."""
+        bpm = filter.current(self.filter, now)
+        band = self.bands[segment_index]
+        return {
+            "bpm": None if bpm is None else round(bpm, 1),
+            "zone": None if bpm is None or not self.zones else zone_of(bpm, self.zones),
+            "target": None if band is None else {"low": band[0], "high": band[1]},
+            "in_target": None if bpm is None or band is None else band[0] <= bpm <= band[1],
+            "t": self.filter.accepted_t,
+        }
+
+    def due_for_push(self, view: dict[str, Any], now: float) -> bool:
+        """Push the view when what it shows changed (known, zone, in target), or every few
+        seconds; not on every sample."""
+        shown = (view["bpm"] is None, view["zone"], view["in_target"], view["target"])
+        if shown != self.published or now - self.published_at >= PUBLISH_EVERY_S:
+            self.published, self.published_at = shown, now
+            return True
+        return False
+
+
+class HeartRates:
+    """The trackers of the sessions this process receives heart rate for, and the accepted
+    samples not written yet."""
+
+    def __init__(self) -> None:
+        self._trackers: dict[uuid.UUID, Tracker] = {}
+        self.pending: list[StoredSample] = []
+
+    def get(self, session_id: uuid.UUID) -> Tracker | None:
+        return self._trackers.get(session_id)
+
+    def add(self, tracker: Tracker) -> None:
+        if len(self._trackers) >= MAX_TRACKERS:
+            self._trackers.pop(next(iter(self._trackers)))
+        self._trackers[tracker.session_id] = tracker
+
+    def drop(self, session_id: uuid.UUID) -> None:
+        self._trackers.pop(session_id, None)
+
+    def view(self, session_id: uuid.UUID, now: float, segment_index: int) -> dict[str, Any] | None:
+        tracker = self._trackers.get(session_id)
+        return None if tracker is None else tracker.view(now, segment_index)
+
+    def take_pending(self) -> list[StoredSample]:
+        taken, self.pending = self.pending, []
+        return taken

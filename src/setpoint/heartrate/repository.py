@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from setpoint.heartrate.live import StoredSample
+from setpoint.heartrate.tables import HeartRateSample
+from setpoint.sessions.tables import SessionEvent
+
+DEVIATION_EVENTS = ("ZoneDeviation", "BackInZone")
+
+
+async def add_samples(session: AsyncSession, samples: Sequence[StoredSample]) -> None:
+    """Insert samples; one already stored (same session and time, from a retried batch) is
+    kept as it was."""
+    if not samples:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [
+        {
+            "session_id": s.session_id,
+            "t": s.t,
+            "bpm": s.bpm,
+            "raw_bpm": s.raw_bpm,
+            "segment_index": s.segment_index,
+            "rr": list(s.rr) or None,
+        }
+        for s in samples
+    ]
+    await session.execute(insert(HeartRateSample).on_conflict_do_nothing(), rows)
+
+
+async def samples(session: AsyncSession, session_id: uuid.UUID) -> list[HeartRateSample]:
+    result = await session.scalars(
+        select(HeartRateSample)
+        .where(HeartRateSample.session_id == session_id)
+        .order_by(HeartRateSample.t)
+    )
+    return list(result)
+
+
+async def last_deviation_event(
+    session: AsyncSession, session_id: uuid.UUID
+) -> dict[str, Any] | None:
+    payload: dict[str, Any] | None = await session.scalar(
+        select(SessionEvent.payload)
+        .where(SessionEvent.session_id == session_id, SessionEvent.type.in_(DEVIATION_EVENTS))
+        .order_by(SessionEvent.seq.desc())
+        .limit(1)
+    )
+    return payload
+
+
+async def deviation_counts(session: AsyncSession, session_id: uuid.UUID) -> dict[str, int]:
+    rows = await session.execute(
+        select(SessionEvent.type, func.count())
+        .where(SessionEvent.session_id == session_id, SessionEvent.type.in_(DEVIATION_EVENTS))
+        .group_by(SessionEvent.type)
+    )
+    counts = dict.fromkeys(DEVIATION_EVENTS, 0)
+    counts.update({kind: n for kind, n in rows})
+    return counts

@@ -1,0 +1,140 @@
+"""What this process knows of sessions: immutable snapshots of session rows, so the hot reads
+(`GET /api/sessions/{id}`, heart-rate ingest) need no database round trip.
+
+The state is a pure function of the anchors and `now`, so a snapshot stays right until the
+session changes. A change committed here replaces the snapshot; a change committed by another
+process reaches this one through the hub (its `update` message carries the new revision) and
+drops the snapshot. Entries are read again after `ttl_s` anyway: a safety net for a pub/sub
+message lost while Redis reconnected, which bounds how long a snapshot can be stale.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from setpoint.sessions.machine import Anchors, Status
+from setpoint.sessions.tables import SessionRow
+from setpoint.workouts.normalize import Plan
+from setpoint.workouts.schemas import segment_from_json
+
+TOPIC_PREFIX = "session:"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    id: uuid.UUID
+    athlete_id: uuid.UUID
+    workout_id: uuid.UUID
+    workout_name: str
+    plan_json: dict[str, Any]
+    plan: Plan
+    anchors: Anchors
+    revision: int
+
+    @classmethod
+    def of(cls, row: SessionRow) -> Snapshot:
+        return cls(
+            id=row.id,
+            athlete_id=row.athlete_id,
+            workout_id=row.workout_id,
+            workout_name=row.workout_name,
+            plan_json=row.plan,
+            plan=plan_of(row),
+            anchors=anchors_of(row),
+            revision=row.revision,
+        )
+
+
+def anchors_of(row: SessionRow) -> Anchors:
+    return Anchors(
+        status=Status(row.status),
+        segment_index=row.segment_index,
+        segment_start_elapsed_s=row.segment_start_elapsed_s,
+        elapsed_at_anchor_s=row.elapsed_at_anchor_s,
+        anchor_at=row.anchor_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+    )
+
+
+_plans: OrderedDict[uuid.UUID, Plan] = OrderedDict()
+_PLAN_CACHE_SIZE = 20_000
+
+
+def plan_of(row: SessionRow) -> Plan:
+    """The session's plan snapshot (immutable, so parsed once per process)."""
+    plan = _plans.get(row.id)
+    if plan is None:
+        segments = tuple(segment_from_json(s) for s in row.plan["segments"])
+        plan = Plan(segments, row.plan["total_duration_s"])
+        _plans[row.id] = plan
+        if len(_plans) > _PLAN_CACHE_SIZE:
+            _plans.popitem(last=False)
+    return plan
+
+
+class Snapshots:
+    """The newest known snapshot per session, least recently used dropped beyond `size`."""
+
+    def __init__(
+        self,
+        size: int = 20_000,
+        ttl_s: float = 10.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._entries: OrderedDict[uuid.UUID, tuple[Snapshot, float]] = OrderedDict()
+        self._newest: dict[uuid.UUID, int] = {}  # revisions announced but not loaded yet
+        self._size, self._ttl_s, self._monotonic = size, ttl_s, monotonic
+
+    def get(self, session_id: uuid.UUID) -> Snapshot | None:
+        entry = self._entries.get(session_id)
+        if entry is None:
+            return None
+        snapshot, loaded_at = entry
+        if self._monotonic() - loaded_at > self._ttl_s:
+            del self._entries[session_id]
+            return None
+        self._entries.move_to_end(session_id)
+        return snapshot
+
+    def put(self, snapshot: Snapshot) -> None:
+        """Keep `snapshot` unless a newer revision is already known (a read that raced with
+        a change must not bring the old state back)."""
+        current = self._entries.get(snapshot.id)
+        newest = self._newest.get(snapshot.id, 0)
+        if snapshot.revision < newest or (current and current[0].revision > snapshot.revision):
+            return
+        self._newest.pop(snapshot.id, None)
+        self._entries[snapshot.id] = (snapshot, self._monotonic())
+        self._entries.move_to_end(snapshot.id)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def changed(self, session_id: uuid.UUID, revision: int) -> None:
+        """Another process committed `revision`: forget anything older."""
+        entry = self._entries.get(session_id)
+        if entry is not None and entry[0].revision >= revision:
+            return
+        self._entries.pop(session_id, None)
+        self._newest[session_id] = max(revision, self._newest.get(session_id, 0))
+        if len(self._newest) > self._size:
+            self._newest.pop(next(iter(self._newest)))
+
+    def on_message(self, topic: str, message: str) -> None:
+        """The hub's tap for messages from other processes: an `update` drops older snapshots."""
+        if not topic.startswith(TOPIC_PREFIX):
+            return
+        try:
+            session_id = uuid.UUID(topic[len(TOPIC_PREFIX) :])
+            doc = json.loads(message)
+            revision = doc["state"]["revision"] if doc["type"] == "update" else None
+        except (ValueError, KeyError, TypeError):
+            return
+        if isinstance(revision, int):
+            self.changed(session_id, revision)

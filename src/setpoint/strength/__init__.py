@@ -1,0 +1,1 @@
+"""Strength progress: per-exercise data of strength sessions and personal records."""
