@@ -7,7 +7,12 @@ Routes (any path parameter is accepted, like the real route):
 - `GET /bare/raw/{id}`: the document's bytes as they are (`Response(bytes)`): the fastest a
   FastAPI route can answer, the strict baseline;
 - `GET /bare/dict/{id}`: the document as a dict returned from the route (FastAPI's default
-  `jsonable_encoder` + `JSONResponse` path), what a typical "bare FastAPI endpoint" does.
+  `jsonable_encoder` + `JSONResponse` path), what a typical "bare FastAPI endpoint" does;
+- `WS /bare/live/{id}` (the heart-rate bench's baseline): a bare ingest socket. It sends a
+  small `state` message on connect, then parses each client message as JSON and answers
+  every fifth with a `heart_rate` message carrying the last sample's `t` (the real server
+  pushes the heart-rate view about every fifth sample): the WebSocket transport, the JSON
+  and the pushes, none of Setpoint's work.
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ import json
 from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Response, WebSocket, WebSocketDisconnect
 
 from _common import raise_nofile
+
+PUSH_EVERY = 5  # samples per heart_rate push on the bare socket
+TARGET = {"low": 150, "high": 165}
 
 
 def create(payload: bytes) -> FastAPI:
@@ -37,6 +45,23 @@ def create(payload: bytes) -> FastAPI:
     @app.get("/bare/dict/{item_id}")
     async def as_dict(item_id: str) -> dict[str, object]:
         return doc
+
+    @app.websocket("/bare/live/{item_id}")
+    async def live(websocket: WebSocket, item_id: str) -> None:
+        await websocket.accept()
+        await websocket.send_text(json.dumps({"type": "state", "state": {"id": item_id}}))
+        received = 0
+        try:
+            while True:
+                message = json.loads(await websocket.receive_text())
+                received += 1
+                if received % PUSH_EVERY == 0:
+                    t = message["samples"][-1]["t"]
+                    view = {"bpm": 158.0, "zone": 4, "target": TARGET, "in_target": True, "t": t}
+                    push = {"type": "heart_rate", "heart_rate": view, "events": []}
+                    await websocket.send_text(json.dumps(push))
+        except WebSocketDisconnect:
+            pass
 
     return app
 

@@ -1,14 +1,17 @@
-"""Seeding for the sessions bench, through the service layer straight against the database
-(no HTTP logins): athletes, a bearer token each, a workout each, one session each.
+"""Seeding for the benches, through the service layer straight against the database (no HTTP
+logins): athletes, a bearer token each, a workout each, one session each.
 
-Live sessions are left `not_started` (the bench's clients start them over their sockets);
-the sessions of the GET pool are started here, on a plan whose first segment outlasts the run.
+`seed` (sessions bench): live sessions are left `not_started` (the bench's clients start
+them over their sockets); the sessions of the GET pool are started here, on a plan whose
+first segment outlasts the run. `seed_athletes` takes any list of `Athlete`s (the heart-rate
+bench: started sessions on a one-segment plan with an `hr_range` target, and a profile).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +23,8 @@ from setpoint.config import Settings
 from setpoint.context import Context
 from setpoint.db import migrate
 from setpoint.db.engine import Database
+from setpoint.heartrate import service as heartrate_service
+from setpoint.heartrate.model import Profile
 from setpoint.sessions import service as session_service
 from setpoint.workouts import service as workout_service
 from setpoint.workouts.schemas import WorkoutIn
@@ -33,6 +38,17 @@ class Seeded:
     session_id: str
     token: str
     first_segment_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class Athlete:
+    """One athlete to seed: a workout from `doc`, a session (started or not), a profile."""
+
+    email: str
+    doc: dict[str, Any]
+    first_segment_s: int
+    start: bool
+    max_hr: int | None = None
 
 
 def workout_doc(name: str, first_s: int, interval_s: int, repeats: int) -> dict[str, Any]:
@@ -69,31 +85,25 @@ def first_segment(i: int, low: int, high: int) -> int:
     return low + (i * 7919) % span
 
 
-async def _athlete(
-    ctx: Context, uow: Any, email: str, doc: dict[str, Any], start: bool
-) -> tuple[str, str]:
+async def _athlete(ctx: Context, uow: Any, spec: Athlete) -> Seeded:
     session = uow.session
-    user = await auth_service.create_user(ctx, session, email, PASSWORD, Role.ATHLETE)
-    token, _ = await auth_service.issue_token(ctx, session, email, PASSWORD)
+    user = await auth_service.create_user(ctx, session, spec.email, PASSWORD, Role.ATHLETE)
+    token, _ = await auth_service.issue_token(ctx, session, spec.email, PASSWORD)
     actor = Actor(user_id=user.id, email=user.email, role=Role.ATHLETE)
-    workout = await workout_service.create(ctx, session, actor, WorkoutIn.model_validate(doc))
+    if spec.max_hr is not None:
+        profile = Profile(max_hr=spec.max_hr)
+        await heartrate_service.replace(ctx, session, actor, user.id, profile)
+    workout = await workout_service.create(ctx, session, actor, WorkoutIn.model_validate(spec.doc))
     row = await session_service.create(ctx, uow, actor, workout.id, None)
-    if start:
+    if spec.start:
         await session_service.command(ctx, uow, actor, row.id, "start")
-    return str(row.id), token
+    return Seeded(str(row.id), token, spec.first_segment_s)
 
 
-async def seed(
-    database_url: str,
-    live: int,
-    pool: int,
-    first_low: int,
-    first_high: int,
-    interval_s: int,
-    repeats: int,
-    log: Any = print,
-) -> tuple[list[Seeded], list[Seeded], float]:
-    """Migrate, then seed `live` not-started and `pool` started sessions; returns them and
+async def seed_athletes(
+    database_url: str, athletes: Sequence[Athlete], log: Callable[[str], None] = print
+) -> tuple[list[Seeded], float]:
+    """Migrate, then seed `athletes`, `BATCH` per transaction; what was seeded (in order) and
     the seconds it took."""
     settings = Settings(
         database_url=database_url,
@@ -109,22 +119,41 @@ async def seed(
     try:
         await migrate.upgrade(db)
         ctx = Context(settings, db, SystemClock(), Passwords(settings))
-        tag = uuid.uuid4().hex[:6]
-        live_out: list[Seeded] = []
-        pool_out: list[Seeded] = []
-        plan: list[tuple[str, int, bool]] = [
-            (f"live{i}-{tag}@bench.example", first_segment(i, first_low, first_high), False)
-            for i in range(live)
-        ] + [(f"pool{i}-{tag}@bench.example", 3600, True) for i in range(pool)]
-        for at in range(0, len(plan), BATCH):
+        out: list[Seeded] = []
+        for at in range(0, len(athletes), BATCH):
             async with db.transaction() as uow:
-                for email, first_s, start in plan[at : at + BATCH]:
-                    doc = workout_doc(f"bench {first_s}s", first_s, interval_s, repeats)
-                    sid, token = await _athlete(ctx, uow, email, doc, start)
-                    (pool_out if start else live_out).append(Seeded(sid, token, first_s))
-            done = min(at + BATCH, len(plan))
-            if done % 2000 < BATCH or done == len(plan):
-                log(f"  seeded {done}/{len(plan)} athletes ({time.monotonic() - t0:.1f} s)")
-        return live_out, pool_out, time.monotonic() - t0
+                for spec in athletes[at : at + BATCH]:
+                    out.append(await _athlete(ctx, uow, spec))
+            done = min(at + BATCH, len(athletes))
+            if done % 2000 < BATCH or done == len(athletes):
+                log(f"  seeded {done}/{len(athletes)} athletes ({time.monotonic() - t0:.1f} s)")
+        return out, time.monotonic() - t0
     finally:
         await db.dispose()
+
+
+async def seed(
+    database_url: str,
+    live: int,
+    pool: int,
+    first_low: int,
+    first_high: int,
+    interval_s: int,
+    repeats: int,
+    log: Callable[[str], None] = print,
+) -> tuple[list[Seeded], list[Seeded], float]:
+    """Migrate, then seed `live` not-started and `pool` started sessions; returns them and
+    the seconds it took."""
+    tag = uuid.uuid4().hex[:6]
+    plan = [
+        Athlete(f"live{i}-{tag}@bench.example", doc, first_s, start=False)
+        for i in range(live)
+        for first_s in [first_segment(i, first_low, first_high)]
+        for doc in [workout_doc(f"bench {first_s}s", first_s, interval_s, repeats)]
+    ] + [
+        Athlete(f"pool{i}-{tag}@bench.example", doc, 3600, start=True)
+        for i in range(pool)
+        for doc in [workout_doc("bench 3600s", 3600, interval_s, repeats)]
+    ]
+    seeded, seconds = await seed_athletes(database_url, plan, log)
+    return seeded[:live], seeded[live:], seconds

@@ -28,256 +28,66 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import datetime as dt
-import hashlib
 import itertools
 import json
 import os
 import platform
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from _common import (  # bench/ is on sys.path: these are run as scripts
-    CLK_TCK,
     cpu_seconds,
     fds,
     free_port,
-    processes_named,
     raise_nofile,
     rss_bytes,
     summary_ms,
     threads,
-    total_cpu_seconds,
+)
+from _harness import (
+    CHILDREN,
+    DEFAULT_PG,
+    HERE,
+    MB,
+    PY,
+    Children,
+    Meter,
+    Snapshot,
+    drop_database,
+    finish_profile,
+    install_signal_handlers,
+    kill_stragglers,
+    machine_busy_s,
+    make_database,
+    others_busy,
+    read_event,
+    say,
+    source_digest,
+    start_profile,
+    start_server,
+    tail,
+    tell,
+    wait_up,
 )
 
-HERE = Path(__file__).resolve().parent
-PY = sys.executable
-DEFAULT_PG = os.environ.get(
-    "SETPOINT_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 TARGETS = {
     "sessions": 10_000,
     "boundary_p99_ms": 100.0,
     "get_ratio": 0.6,
     "command_p99_ms": 20.0,
 }
-MB = 1024 * 1024
-
-
-def say(message: str) -> None:
-    print(message, flush=True)
-
-
-# --- child processes ---------------------------------------------------------------------
-
-
-def die_with_parent() -> None:
-    """In the child, before exec: Linux sends it SIGTERM if the bench dies (even SIGKILL)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def appending(path: Path) -> Any:
-    return open(path, "ab")  # closed by the caller's `with`
-
-
-class Children:
-    """Every process the bench starts, stopped on exit whatever happens."""
-
-    def __init__(self) -> None:
-        self.popen: list[subprocess.Popen[bytes]] = []
-        self.aio: list[asyncio.subprocess.Process] = []
-
-    def start(
-        self, args: list[str], env: dict[str, str] | None, log: Path
-    ) -> subprocess.Popen[bytes]:
-        with open(log, "ab") as out:
-            proc = subprocess.Popen(
-                args,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                preexec_fn=die_with_parent,
-            )
-        self.popen.append(proc)
-        return proc
-
-    async def start_piped(self, args: list[str], log: Path) -> asyncio.subprocess.Process:
-        with appending(log) as err:
-            proc = await asyncio.create_subprocess_exec(
-                *args,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=err,
-                limit=256 * MB,  # a client's result is one long line
-                preexec_fn=die_with_parent,
-            )
-        self.aio.append(proc)
-        return proc
-
-    def pids(self) -> list[int]:
-        return [p.pid for p in self.popen] + [p.pid for p in self.aio]
-
-    @staticmethod
-    def stop(proc: subprocess.Popen[bytes], timeout: float = 20) -> int | None:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        return proc.returncode
-
-    async def close(self) -> None:
-        for aproc in self.aio:
-            if aproc.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    aproc.terminate()
-                try:
-                    await asyncio.wait_for(aproc.wait(), 10)
-                except TimeoutError:
-                    with contextlib.suppress(ProcessLookupError):
-                        aproc.kill()
-        for proc in self.popen:
-            self.stop(proc, 10)
-
-
-CHILDREN = Children()
-
-
-async def wait_up(url: str, proc: subprocess.Popen[bytes], log: Path, limit_s: float = 60) -> None:
-    deadline = time.monotonic() + limit_s
-    async with httpx.AsyncClient(timeout=2) as client:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{url} exited early:\n{tail(log)}")
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(f"{url}/healthz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up in {limit_s} s:\n{tail(log)}")
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-# --- machine readings ----------------------------------------------------------------------
-
-
-def machine_busy_s() -> float:
-    """CPU seconds spent busy on the whole machine (all cores) since boot."""
-    with open("/proc/stat") as f:
-        parts = [int(x) for x in f.readline().split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = parts[:8]
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK
-
-
-@dataclass
-class Snapshot:
-    t: float
-    server_cpu: float
-    server_rss: int
-    clients_cpu: float
-    pg_cpu: float
-    self_cpu: float
-    machine: float
-
-
-@dataclass
-class Meter:
-    server_pid: int
-    client_pids: list[int] = field(default_factory=list)
-    watch_pg: bool = False
-
-    def snap(self) -> Snapshot:
-        return Snapshot(
-            t=time.monotonic(),
-            server_cpu=cpu_seconds(self.server_pid),
-            server_rss=rss_bytes(self.server_pid),
-            clients_cpu=total_cpu_seconds(self.client_pids),
-            pg_cpu=total_cpu_seconds(processes_named("postgres")) if self.watch_pg else 0.0,
-            self_cpu=cpu_seconds(os.getpid()),
-            machine=machine_busy_s(),
-        )
-
-    @staticmethod
-    def phase(a: Snapshot, b: Snapshot) -> dict[str, float]:
-        """CPU use between two snapshots, in % of one core (the machine has 2: 200 % max)."""
-        dt_ = max(b.t - a.t, 1e-9)
-        pct = lambda x: round(100 * x / dt_, 1)  # noqa: E731
-        server = b.server_cpu - a.server_cpu
-        clients = b.clients_cpu - a.clients_cpu
-        pg = b.pg_cpu - a.pg_cpu
-        me = b.self_cpu - a.self_cpu
-        machine = b.machine - a.machine
-        return {
-            "seconds": round(dt_, 2),
-            "server_cpu_pct": pct(server),
-            "clients_cpu_pct": pct(clients),
-            "postgres_cpu_pct": pct(pg),
-            "bench_cpu_pct": pct(me),
-            "machine_cpu_pct": pct(machine),
-            "others_cpu_pct": pct(max(0.0, machine - server - clients - pg - me)),
-            "server_rss_mb": round(b.server_rss / MB, 1),
-        }
-
-
-async def others_busy(seconds: float = 2.0) -> float:
-    """% of one core used by everything on the machine but this process, over `seconds`."""
-    m0, s0 = machine_busy_s(), cpu_seconds(os.getpid())
-    await asyncio.sleep(seconds)
-    return round(100 * ((machine_busy_s() - m0) - (cpu_seconds(os.getpid()) - s0)) / seconds, 1)
-
 
 # --- database ------------------------------------------------------------------------------
-
-
-async def make_database(args: argparse.Namespace, tmp: Path) -> tuple[str, str | None]:
-    """The URL of a fresh database, and the scratch PostgreSQL database's name to drop."""
-    if args.db == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp / 'setpoint.db'}", None
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    name = f"setpoint_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(args.pg_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await admin.dispose()
-    return make_url(args.pg_url).set(database=name).render_as_string(hide_password=False), name
-
-
-async def drop_database(args: argparse.Namespace, name: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    admin = create_async_engine(args.pg_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
 
 
 async def logged_boundaries(
@@ -445,23 +255,6 @@ async def get_phase(
 
 
 # --- live: sockets, starts, commands ----------------------------------------------------------
-
-
-async def read_event(proc: asyncio.subprocess.Process, limit_s: float, log: Path) -> dict[str, Any]:
-    assert proc.stdout is not None
-    try:
-        line = await asyncio.wait_for(proc.stdout.readline(), limit_s)
-    except TimeoutError:
-        raise RuntimeError(f"a live client said nothing in {limit_s:.0f} s:\n{tail(log)}") from None
-    if not line:
-        raise RuntimeError(f"a live client exited:\n{tail(log)}")
-    return json.loads(line)
-
-
-async def tell(proc: asyncio.subprocess.Process, order: dict[str, Any]) -> None:
-    assert proc.stdin is not None
-    proc.stdin.write((json.dumps(order) + "\n").encode())
-    await proc.stdin.drain()
 
 
 @dataclass
@@ -734,15 +527,6 @@ async def live_phase(
 # --- the run -----------------------------------------------------------------------------------
 
 
-def source_digest() -> str:
-    """Which server code was measured: a digest of src/setpoint/**/*.py (others edit it)."""
-    digest = hashlib.sha256()
-    for path in sorted((HERE.parent / "src" / "setpoint").rglob("*.py")):
-        digest.update(path.as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from _seed import seed
 
@@ -781,28 +565,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         report["seed_seconds"] = round(seed_s, 1)
 
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SETPOINT_")}
-        env.update(
-            SETPOINT_DATABASE_URL=database_url,
-            SETPOINT_HOST="127.0.0.1",
-            SETPOINT_PORT=str(port),
-            SETPOINT_ARGON2_MEMORY_KIB="1024",
-            SETPOINT_ARGON2_TIME_COST="1",
-            SETPOINT_LOG_LEVEL="warning",
-            SETPOINT_LOG_FORMAT="json",
-        )
-        server_log = tmp / "server.log"
-        t0 = time.monotonic()
-        server = children.start(
-            [PY, "-m", "setpoint.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env,
-            server_log,
-        )
-        await wait_up(url, server, server_log)
-        up_wall = time.time()  # the server's periodic tasks count from about here
-        report["server_start_s"] = round(time.monotonic() - t0, 2)
+        started = await start_server(children, tmp, database_url)
+        server, url, port, up_wall = started.proc, started.url, started.port, started.up_wall
+        server_log = started.log
+        report["server_start_s"] = started.start_s
         meter = Meter(server.pid, watch_pg=args.db == "postgresql")
         report["server_rss_mb_started"] = round(rss_bytes(server.pid) / MB, 1)
         say(f"server pid {server.pid} up in {report['server_start_s']} s on {url}")
@@ -842,87 +608,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             say(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-
-
-# --- profiling (optional: py-spy) ---------------------------------------------------------
-
-
-async def start_profile(
-    children: Children, tmp: Path, pid: int, seconds: float, tag: str
-) -> tuple[asyncio.subprocess.Process, Path] | None:
-    """py-spy (if installed: `pip install py-spy`, the `bench` extra) sampling the server."""
-    spy = shutil.which("py-spy", path=os.pathsep.join((str(Path(PY).parent), os.defpath)))
-    spy = spy or shutil.which("py-spy")
-    if spy is None:
-        say("  (--profile: py-spy not found; pip install py-spy)")
-        return None
-    out = tmp / f"profile-{tag}.txt"
-    proc = await children.start_piped(
-        [
-            spy,
-            "record",
-            "-p",
-            str(pid),
-            "-d",
-            str(int(seconds) + 1),
-            "-r",
-            "50",
-            "--gil",  # samples of the thread holding the GIL: where the CPU-bound time goes
-            "-f",
-            "raw",
-            "-o",
-            str(out),
-        ],
-        tmp / "py-spy.log",
-    )
-    return proc, out
-
-
-async def finish_profile(
-    profile: tuple[asyncio.subprocess.Process, Path] | None, tmp: Path
-) -> dict[str, Any] | None:
-    """Stop py-spy, then fold its samples into the heaviest frames (self and inclusive)."""
-    if profile is None:
-        return None
-    proc, out = profile
-    if proc.returncode is None:  # py-spy writes what it has on SIGINT
-        proc.send_signal(signal.SIGINT)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(proc.wait(), 30)
-    if not out.exists():
-        return {"error": tail(tmp / "py-spy.log")}
-    own: dict[str, int] = {}
-    inclusive: dict[str, int] = {}
-    total = 0
-    for line in out.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        n = int(count)
-        frames = stack.split(";")
-        total += n
-        leaf = frames[-1]
-        own[leaf] = own.get(leaf, 0) + n
-        for frame in set(frames):
-            inclusive[frame] = inclusive.get(frame, 0) + n
-
-    ours = {f: n for f, n in inclusive.items() if "setpoint/" in f and "cli.py" not in f}
-
-    def top(d: dict[str, int]) -> list[dict[str, Any]]:
-        return [
-            {"frame": f, "pct": round(100 * n / total, 1)}
-            for f, n in sorted(d.items(), key=lambda x: -x[1])[:25]
-        ]
-
-    keep = Path(tempfile.gettempdir()) / f"setpoint-bench-{os.getpid()}-{out.name}"
-    shutil.copyfile(out, keep)
-    return {
-        "samples": total,
-        "self": top(own),
-        "inclusive": top(inclusive),
-        "setpoint_inclusive": top(ours),
-        "raw": str(keep),
-    }
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -1095,29 +780,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def interrupted(signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
 def main() -> None:
     args = parse_args()
     limit = raise_nofile(65536)
     if limit < args.sessions + 1000:
         say(f"WARNING: open-file limit {limit} is below {args.sessions + 1000}")
-    # Ctrl-C (even when started with SIGINT ignored, as background jobs are) and SIGTERM stop
-    # the run; the clean-up in `run` stops every child, and the loop below kills stragglers.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, interrupted)
+    install_signal_handlers()
     try:
         report = asyncio.run(run(args))
     except KeyboardInterrupt:
         say("interrupted; everything started was stopped")
         sys.exit(130)
     finally:
-        for pid in CHILDREN.pids():
-            with contextlib.suppress(ProcessLookupError, ChildProcessError):
-                if os.waitpid(pid, os.WNOHANG) == (0, 0):
-                    os.kill(pid, signal.SIGKILL)
+        kill_stragglers(CHILDREN)
     say("")
     say(table(report))
     if args.json:

@@ -46,6 +46,7 @@ from setpoint.notifications.jobs import WebhookDeliveries
 from setpoint.sessions import endpoints as session_endpoints
 from setpoint.sessions import live
 from setpoint.sessions.jobs import PRESENCE_FLUSH_S, SessionDeadlines, flush_seen, recover_sessions
+from setpoint.strength import endpoints as strength_endpoints
 from setpoint.workers.hub import create_hub
 from setpoint.workers.loop import Job, WorkerLoop, every
 from setpoint.workouts import endpoints as workout_endpoints
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(heartrate_endpoints.router)
     app.include_router(workout_endpoints.router)
     app.include_router(export_endpoints.router)
+    app.include_router(strength_endpoints.router)  # before the sessions' /{id}/{command}
     app.include_router(session_endpoints.router)
     app.include_router(live.router)
     app.include_router(notification_endpoints.router)

@@ -5,7 +5,8 @@ from setpoint.db.base import Base
 from setpoint.heartrate.tables import AthleteProfile, HeartRateSample
 from setpoint.keys import ServerKey
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
-from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
+from setpoint.sessions.tables import IdempotencyKey, SessionDraft, SessionEvent, SessionRow
+from setpoint.strength.tables import ExerciseSet, ProgressRow
 from setpoint.workouts.tables import WorkoutRow
 
 __all__ = [
@@ -13,10 +14,13 @@ __all__ = [
     "AthleteProfile",
     "Base",
     "CoachLink",
+    "ExerciseSet",
     "HeartRateSample",
     "IdempotencyKey",
     "Notification",
+    "ProgressRow",
     "ServerKey",
+    "SessionDraft",
     "SessionEvent",
     "SessionRow",
     "User",

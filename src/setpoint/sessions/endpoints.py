@@ -9,15 +9,17 @@ from fastapi import APIRouter, Header, Query, Response
 from setpoint.auth.deps import CurrentActor
 from setpoint.context import Ctx, UoW
 from setpoint.errors import NotFound
-from setpoint.sessions import checkpoint, repository, service
+from setpoint.sessions import checkpoint, drafts, repository, service
 from setpoint.sessions.machine import Status
 from setpoint.sessions.schemas import (
     Command,
+    DraftIn,
     SessionCreate,
     SessionEventOut,
     SessionPage,
     SessionStateOut,
 )
+from setpoint.strength import service as strength
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 STATE: dict[int | str, dict[str, Any]] = {200: {"model": SessionStateOut}}
@@ -34,6 +36,7 @@ def _json(doc: Any, status: int = 200) -> Response:
 async def create_session(body: SessionCreate, ctx: Ctx, uow: UoW, actor: CurrentActor) -> Response:
     """A new session of a workout, `not_started`; 409 with `active_session` if one is active."""
     row = await service.create(ctx, uow, actor, body.workout_id, body.athlete_id)
+    await strength.begin_attempt(ctx, uow.session, row)
     return _json(service.state_of(ctx, row, ctx.timeline.now()), 201)
 
 
@@ -79,6 +82,35 @@ async def session_events(
     return [SessionEventOut(seq=r.seq, type=r.type, at=r.at, payload=r.payload) for r in rows]
 
 
+@router.get("/{session_id}/draft")
+async def get_draft(session_id: uuid.UUID, uow: UoW, actor: CurrentActor) -> dict[str, Any]:
+    """The player's saved UI state; `revision` 0 and `draft` null when there is none."""
+    return await drafts.get(uow.session, actor, session_id)
+
+
+@router.put("/{session_id}/draft")
+async def put_draft(
+    session_id: uuid.UUID, body: DraftIn, ctx: Ctx, uow: UoW, actor: CurrentActor
+) -> dict[str, Any]:
+    """Save the player's UI state as of `revision`; 409 with the stored draft when another
+    device saved since. Cleared when the session ends."""
+    return await drafts.put(ctx, uow.session, actor, session_id, body.draft, body.revision)
+
+
+@router.get("/{session_id}/hydrate")
+async def hydrate(session_id: uuid.UUID, ctx: Ctx, uow: UoW, actor: CurrentActor) -> Response:
+    """Everything a player needs after a reload, in one call: the live state, the strength
+    progress (null for other sessions) and the server's draft."""
+    row = await service.visible(uow.session, actor, session_id)
+    return _json(
+        {
+            "state": service.state_of(ctx, row, ctx.timeline.now()),
+            "progress": await strength.progress_or_none(ctx, uow.session, actor, session_id),
+            "draft": await drafts.get(uow.session, actor, session_id),
+        }
+    )
+
+
 @router.get("/{session_id}/checkpoint")
 async def session_checkpoint(
     session_id: uuid.UUID, ctx: Ctx, uow: UoW, actor: CurrentActor
@@ -98,6 +130,7 @@ async def restore_session(
     """Restore a checkpoint file, paused where it was taken. Refuses changed files and files
     older than the stale window (unless `force=true`)."""
     row = await checkpoint.restore(ctx, uow, actor, body, force=force)
+    await strength.begin_attempt(ctx, uow.session, row)
     return _json(service.state_of(ctx, row, ctx.timeline.now()), 201)
 
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setpoint.db import paging
 from setpoint.sessions.machine import Status
-from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
+from setpoint.sessions.tables import IdempotencyKey, SessionDraft, SessionEvent, SessionRow
 
 
 async def get(
@@ -89,3 +89,11 @@ async def idempotent_answer(
     session: AsyncSession, user_id: uuid.UUID, key: str
 ) -> IdempotencyKey | None:
     return await session.get(IdempotencyKey, (user_id, key))
+
+
+async def draft(session: AsyncSession, session_id: uuid.UUID) -> SessionDraft | None:
+    return await session.get(SessionDraft, session_id)
+
+
+async def delete_draft(session: AsyncSession, session_id: uuid.UUID) -> None:
+    await session.execute(delete(SessionDraft).where(SessionDraft.session_id == session_id))

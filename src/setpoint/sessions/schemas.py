@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from setpoint.sessions.machine import Status
 
@@ -15,6 +15,13 @@ class SessionCreate(BaseModel):
 
     workout_id: uuid.UUID
     athlete_id: uuid.UUID | None = None
+
+
+class DraftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    revision: int = Field(ge=0)
+    draft: dict[str, Any]
 
 
 class BandOut(BaseModel):
@@ -46,6 +53,7 @@ class SessionStateOut(BaseModel):
     segment_count: int
     segment_elapsed_s: float
     segment_remaining_s: float | None
+    rest_remaining_s: float | None
     segment: dict[str, Any]
     next_segment: dict[str, Any] | None
     total_duration_s: int | None

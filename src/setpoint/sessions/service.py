@@ -27,6 +27,7 @@ from setpoint.sessions import machine, repository
 from setpoint.sessions.machine import Anchors, Status, Transition
 from setpoint.sessions.snapshots import Snapshot, anchors_of, plan_of
 from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
+from setpoint.workouts.model import Intensity
 from setpoint.workouts.normalize import Plan
 from setpoint.workouts.service import visible as visible_workout
 
@@ -73,6 +74,9 @@ def state_doc(snap: Snapshot, now: float, heart_rates: HeartRates | None = None)
         "segment_remaining_s": None
         if s.segment_remaining_s is None
         else round(s.segment_remaining_s, 3),
+        "rest_remaining_s": round(s.segment_remaining_s, 3)
+        if s.segment.intensity is Intensity.REST and s.segment_remaining_s is not None
+        else None,
         "segment": segments[s.segment_index],
         "next_segment": segments[s.segment_index + 1]
         if s.segment_index + 1 < len(segments)
@@ -223,6 +227,9 @@ async def announce(
     deadline. The new state."""
     snap = Snapshot.of(row)
     state = state_doc(snap, now, ctx.heart_rates)
+    ended = snap.anchors.status in (Status.COMPLETED, Status.ABANDONED)
+    if ended:
+        await repository.delete_draft(uow.session, row.id)
     for event in events:
         if event["type"] in NOTIFIED:
             payload = {**event, "session_id": str(row.id), "workout_name": row.workout_name}
@@ -232,7 +239,7 @@ async def announce(
 
     async def after() -> None:
         ctx.snapshots.put(snap)
-        if snap.anchors.status in (Status.COMPLETED, Status.ABANDONED):
+        if ended:
             ctx.heart_rates.drop(snap.id)
         await ctx.hub.publish(f"session:{row.id}", message)
         await ctx.wake(DEADLINES_JOB, deadline)
@@ -263,17 +270,9 @@ async def command(
     """Apply one command; with an idempotency key, a retry gets the first answer again."""
     session = uow.session
     request = f"{name} {session_id}"
-    if idempotency_key is not None:
-        if not 1 <= len(idempotency_key) <= 200:
-            raise BadRequest("Idempotency-Key: must be 1–200 characters")
-        earlier = await repository.idempotent_answer(session, actor.user_id, idempotency_key)
-        if earlier is not None:
-            if earlier.request != request:
-                raise Conflict(
-                    f"Idempotency-Key {idempotency_key!r} was used for another request "
-                    f"({earlier.request})"
-                )
-            return {**earlier.body, "replayed": True}
+    earlier = await replayed(session, actor, idempotency_key, request)
+    if earlier is not None:
+        return earlier
     row = await visible(session, actor, session_id, lock=True)
     now = ctx.timeline.now()
     if if_match is not None and if_match != row.revision:
@@ -284,19 +283,47 @@ async def command(
     transition = COMMANDS[name](plan_of(row), anchors_of(row), now)
     events = apply_transition(row, transition, now, session)
     state = await announce(ctx, uow, row, events, now)
-    if idempotency_key is not None:
+    remember(ctx, session, actor, idempotency_key, request, state)
+    await session.flush()
+    return state
+
+
+async def replayed(
+    session: AsyncSession, actor: Actor, key: str | None, request: str
+) -> dict[str, Any] | None:
+    """The answer given to an earlier request with this `Idempotency-Key`, if any."""
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200:
+        raise BadRequest("Idempotency-Key: must be 1–200 characters")
+    earlier = await repository.idempotent_answer(session, actor.user_id, key)
+    if earlier is None:
+        return None
+    if earlier.request != request:
+        raise Conflict(f"Idempotency-Key {key!r} was used for another request ({earlier.request})")
+    return {**earlier.body, "replayed": True}
+
+
+def remember(
+    ctx: Context,
+    session: AsyncSession,
+    actor: Actor,
+    key: str | None,
+    request: str,
+    answer: dict[str, Any],
+) -> None:
+    """Keep the answer of a request sent with an `Idempotency-Key`, in its transaction."""
+    if key is not None:
         session.add(
             IdempotencyKey(
                 user_id=actor.user_id,
-                key=idempotency_key,
+                key=key,
                 request=request,
                 status_code=200,
-                body=state,
+                body=answer,
                 created_at=ctx.clock.now(),
             )
         )
-    await session.flush()
-    return state
 
 
 # --- the live engine's side: deadlines and recovery -----------------------------------------

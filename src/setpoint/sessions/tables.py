@@ -43,6 +43,9 @@ class SessionRow(Base):
     revision: Mapped[int]
     event_seq: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(index=True)
+    # Strength attempts: the progress summary as this attempt last wrote it.
+    exercises_completed: Mapped[int | None]
+    exercises_total: Mapped[int | None]
 
 
 class SessionEvent(Base):
@@ -70,3 +73,16 @@ class IdempotencyKey(Base):
     status_code: Mapped[int]
     body: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SessionDraft(Base):
+    """The player's unsynced UI state (seed 003); deleted when the session ends, and only then."""
+
+    __tablename__ = "session_drafts"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    revision: Mapped[int]
+    updated_at: Mapped[datetime]

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query
+
+from setpoint.auth.deps import CurrentActor
+from setpoint.context import Ctx, UoW
+from setpoint.sessions.service import remember, replayed
+from setpoint.strength import service
+from setpoint.strength.schemas import ExerciseUpdateIn, ProgressIn, SetIn
+
+router = APIRouter(prefix="/api", tags=["strength"])
+
+
+@router.get("/sessions/{session_id}/progress")
+async def get_progress(
+    session_id: uuid.UUID, ctx: Ctx, uow: UoW, actor: CurrentActor
+) -> dict[str, Any]:
+    """The strength progress this attempt writes: each exercise's status, data and notes,
+    the summary, the athlete's records per exercise and the sets that set a record."""
+    return await service.get(ctx, uow.session, actor, session_id)
+
+
+@router.put("/sessions/{session_id}/progress")
+async def replace_progress(
+    session_id: uuid.UUID, body: ProgressIn, ctx: Ctx, uow: UoW, actor: CurrentActor
+) -> dict[str, Any]:
+    """Replace the whole document; `revision` is the one it was based on (a stale write is
+    409 `stale_revision` with the current document, never a silent overwrite)."""
+    doc = {"exercises": body.exercises}
+    return await service.replace(ctx, uow.session, actor, session_id, doc, body.revision)
+
+
+@router.patch("/sessions/{session_id}/progress/exercises/{position}")
+async def update_exercise(
+    session_id: uuid.UUID,
+    position: Annotated[int, Path(ge=0, le=1000)],
+    body: ExerciseUpdateIn,
+    ctx: Ctx,
+    uow: UoW,
+    actor: CurrentActor,
+) -> dict[str, Any]:
+    """Change one exercise's `status`, `notes` or `data`, as of `revision`."""
+    changes = body.model_dump(exclude={"revision"})
+    return await service.update_exercise(
+        ctx, uow.session, actor, session_id, position, changes, body.revision
+    )
+
+
+@router.post("/sessions/{session_id}/sets")
+async def complete_set(
+    session_id: uuid.UUID,
+    body: SetIn,
+    ctx: Ctx,
+    uow: UoW,
+    actor: CurrentActor,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict[str, Any]:
+    """Log a set (reps, weight, RPE) on the exercise at `position`; if the session is on that
+    exercise's set it moves to the rest. The new `state` and `progress`. `revision`, when
+    given, must be the progress revision it was based on; `Idempotency-Key` makes a retry
+    apply once."""
+    request = f"set {session_id} {body.model_dump_json()}"
+    earlier = await replayed(uow.session, actor, idempotency_key, request)
+    if earlier is not None:
+        return earlier
+    answer = await service.complete_set(
+        ctx,
+        uow,
+        actor,
+        session_id,
+        body.position,
+        body.reps,
+        body.weight_kg,
+        body.rpe,
+        body.revision,
+    )
+    remember(ctx, uow.session, actor, idempotency_key, request, answer)
+    return answer
+
+
+@router.get("/exercises/{name}/history")
+async def exercise_history(
+    name: Annotated[str, Path(min_length=1, max_length=200)],
+    uow: UoW,
+    actor: CurrentActor,
+    athlete_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """The athlete's records on an exercise (best weight per rep count, best estimated 1RM by
+    Epley) and their latest sets; a coach passes `athlete_id`."""
+    athlete = athlete_id or actor.user_id
+    return await service.history(uow.session, actor, athlete, name, limit)
+
+
+@router.get("/workouts/{workout_id}/attempts")
+async def workout_attempts(
+    workout_id: uuid.UUID,
+    ctx: Ctx,
+    uow: UoW,
+    actor: CurrentActor,
+    athlete_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    """Every attempt of the workout (any revision) by the athlete, newest first."""
+    athlete = athlete_id or actor.user_id
+    items, total = await service.attempts(
+        ctx, uow.session, actor, workout_id, athlete, limit, offset
+    )
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
