@@ -61,6 +61,13 @@ async def command(server: Server, token: str, session_id: str, name: str) -> dic
     return dict(response.json())
 
 
+async def state_on(server: Server, token: str, session_id: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        response = await client.get(f"/api/sessions/{session_id}", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
 async def announced_at_boundary(
     listener: Listener, to_index: int, boundary: float, start: int = 0
 ) -> float:
@@ -101,6 +108,9 @@ async def test_processes_share_the_live_stream_and_boundaries(
             assert update.at - sent < 1, f"B's client got the start {update.at - sent:.3f} s late"
             assert [e["type"] for e in update.message["events"]] == ["SessionStarted"]
             assert update.message["state"] == started
+            # B had the session's state in memory (its client connected before the start):
+            # the update dropped it, so B serves the new state at once.
+            assert (await state_on(b, token, sid))["revision"] == started["revision"]
 
             # The boundary the start scheduled on A is announced to B's client at its instant.
             boundary = started["server_time"] + started["segment_remaining_s"]
@@ -120,6 +130,7 @@ async def test_processes_share_the_live_stream_and_boundaries(
                 start=seen,
             )
             assert paused.message["state"]["revision"] == ack.message["state"]["revision"]
+            assert (await state_on(a, token, sid))["status"] == "paused"
 
             # Two processes ran workers: the boundary was settled, and announced, once.
             assert len(on_a.segment_changes(1)) == len(on_b.segment_changes(1)) == 1
