@@ -1,13 +1,19 @@
 """The process-level parts of the live engine: the non-stepping timeline, the hub's bounded
-queues, and the worker loop's wake-ups."""
+queues, the worker loop's wake-ups, the session snapshots and the heart-rate rate limit."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
 
 from setpoint.clock import SystemClock, Timeline
+from setpoint.heartrate.live import TokenBucket
+from setpoint.sessions.machine import Anchors
+from setpoint.sessions.snapshots import Snapshot, Snapshots
 from setpoint.workers.hub import LocalHub
 from setpoint.workers.loop import WorkerLoop, publish_wake
+from setpoint.workouts.normalize import Plan
 from tests.support import FakeClock
 
 
@@ -94,3 +100,56 @@ async def test_a_failing_job_is_retried_after_the_poll_interval() -> None:
     finally:
         await loop.stop()
     assert Flaky.calls >= 2
+
+
+def test_a_sped_up_timeline_runs_faster_and_says_how_long_a_span_takes() -> None:
+    clock = FakeClock()
+    timeline = Timeline(clock, speed=10)
+    start = timeline.now()
+    clock.advance(3)
+    assert timeline.now() == start + 30
+    assert timeline.real_seconds(30) == 3
+
+
+def _snapshot(session_id: uuid.UUID, revision: int) -> Snapshot:
+    return Snapshot(
+        session_id,
+        athlete_id=uuid.uuid4(),
+        workout_id=uuid.uuid4(),
+        workout_name="w",
+        plan_json={"segments": [], "total_duration_s": 0},
+        plan=Plan((), 0),
+        anchors=Anchors(),
+        revision=revision,
+    )
+
+
+def test_snapshots_never_go_back_to_an_older_revision() -> None:
+    now = [0.0]
+    snapshots = Snapshots(ttl_s=10, monotonic=lambda: now[0])
+    sid = uuid.uuid4()
+    snapshots.put(_snapshot(sid, 3))
+    snapshots.put(_snapshot(sid, 2))  # a slow read finishing after a newer write
+    kept = snapshots.get(sid)
+    assert kept is not None and kept.revision == 3
+    update = json.dumps({"type": "update", "state": {"revision": 5}})
+    snapshots.on_message(f"session:{sid}", update)  # another process committed revision 5
+    assert snapshots.get(sid) is None
+    snapshots.put(_snapshot(sid, 4))  # read before revision 5 was committed: not kept
+    assert snapshots.get(sid) is None
+    snapshots.put(_snapshot(sid, 5))
+    kept = snapshots.get(sid)
+    assert kept is not None and kept.revision == 5
+    now[0] += 11  # past the TTL: read again
+    assert snapshots.get(sid) is None
+    snapshots.on_message(f"session:{sid}", json.dumps({"type": "heart_rate"}))  # ignored
+    snapshots.on_message("wake", "{}")
+
+
+def test_the_token_bucket_allows_a_burst_then_the_rate() -> None:
+    bucket = TokenBucket(capacity=10, rate=2, tokens=10, updated=0.0)
+    assert bucket.take(10, 0.0) == 0
+    assert bucket.take(1, 0.0) == 0.5  # refused: one token is half a second away
+    assert bucket.take(1, 0.5) == 0
+    assert bucket.take(4, 1.0) == 1.5  # 1 token there, 3 more take 1.5 s
+    assert bucket.take(4, 3.0) == 0
