@@ -112,3 +112,31 @@ def test_live_socket(server: tuple[str, dict[str, str]], tmp_path: Path) -> None
         assert receive(ws)["type"] == "pong"
     log = (tmp_path / "server.log").read_text()
     assert mine not in log and other not in log, "tokens never reach the logs"
+
+
+def test_heart_rate_over_the_socket(server: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+    url, env = server
+    token = login(url, env, tmp_path, "hr@example.com")
+    sid = new_session(url, token, [600])
+    with connect(f"{url.replace('http', 'ws')}/api/sessions/{sid}/live?token={token}") as ws:
+        assert receive(ws)["type"] == "state"
+        ws.send(json.dumps({"type": "hr", "samples": [{"t": time.time(), "bpm": 120}]}))
+        assert receive(ws)["error"] == "session_not_running"
+        ws.send(json.dumps({"type": "command", "command": "start"}))
+        assert {receive(ws)["type"], receive(ws)["type"]} == {"update", "ack"}
+
+        ws.send(json.dumps({"type": "hr", "samples": [{"t": time.time(), "bpm": 121}]}))
+        pushed = receive(ws)  # samples get no reply; the first view is pushed to every client
+        assert pushed["type"] == "heart_rate" and pushed["heart_rate"]["bpm"] == 121
+        assert pushed["heart_rate"]["target"] is None and pushed["events"] == []
+        ws.send(json.dumps({"type": "hr", "samples": []}))
+        refused = receive(ws)
+        assert refused["error"] == "validation_error" and "samples" in refused["detail"]
+        for _ in range(3):  # more samples, same view: nothing pushed before 5 s
+            ws.send(json.dumps({"type": "hr", "samples": [{"t": time.time(), "bpm": 122}]}))
+            time.sleep(0.01)
+        ws.send(json.dumps({"type": "ping"}))
+        assert receive(ws)["type"] == "pong"
+
+    state = httpx.get(f"{url}/api/sessions/{sid}", headers={"Authorization": f"Bearer {token}"})
+    assert 121 <= state.json()["heart_rate"]["bpm"] <= 122
