@@ -14,16 +14,15 @@ import pytest
 from rich.console import Console
 from websockets.asyncio.server import ServerConnection, serve
 
-from setpoint.cli_hr import (
+from setpoint.cli_hr import render, simulate_session
+from setpoint.heartrate.client import (
     ClientError,
     LiveView,
     Timeline,
     hr_message,
     live_url,
     open_session,
-    render,
     sign_in,
-    simulate_session,
     start_or_resume,
     stream,
 )

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from setpoint.strength.documents import parse_exercise_update, parse_progress, to_doc
 from setpoint.strength.model import (
     AmrapData,
     CircuitData,
@@ -17,23 +18,22 @@ from setpoint.strength.model import (
     ExerciseData,
     ExerciseProgress,
     ExerciseStatus,
-    LoggedSet,
-    NewRecord,
-    PersonalRecords,
     Progress,
     ProgressError,
     StandardData,
     carry_over,
-    epley_1rm,
     initial_progress,
+    planned_exercises,
+)
+from setpoint.strength.recording import record_set
+from setpoint.strength.records import (
+    LoggedSet,
+    NewRecord,
+    PersonalRecords,
+    epley_1rm,
     new_records,
-    parse_exercise_update,
-    parse_progress,
     performed_sets,
     personal_records,
-    planned_exercises,
-    record_set,
-    to_doc,
 )
 from setpoint.workouts.model import (
     CircuitMove,

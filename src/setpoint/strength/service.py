@@ -21,8 +21,16 @@ from setpoint.sessions import service as sessions_service
 from setpoint.sessions.machine import InvalidTransition, Status
 from setpoint.sessions.snapshots import anchors_of, plan_of
 from setpoint.sessions.tables import SessionRow
-from setpoint.strength import model, repository
-from setpoint.strength.model import LoggedSet, PersonalRecords, Progress
+from setpoint.strength import documents, model, recording, repository
+from setpoint.strength.model import Progress
+from setpoint.strength.records import (
+    LoggedSet,
+    PersonalRecords,
+    epley_1rm,
+    new_records,
+    performed_sets,
+    personal_records,
+)
 from setpoint.strength.tables import ExerciseSet, ProgressRow
 from setpoint.workouts.model import Exercise
 from setpoint.workouts.service import domain_of
@@ -89,11 +97,11 @@ async def _loaded(
 async def _parse(session: AsyncSession, stored: ProgressRow) -> Progress:
     workout = await session.get(WorkoutRow, stored.workout_id)
     assert workout is not None
-    return model.parse_progress(stored.document, exercises_of(workout))
+    return documents.parse_progress(stored.document, exercises_of(workout))
 
 
 def _write(ctx: Context, row: SessionRow, stored: ProgressRow, progress: Progress) -> None:
-    stored.document = model.to_doc(progress)
+    stored.document = documents.to_doc(progress)
     stored.revision += 1
     stored.updated_at = ctx.clock.now()
     summary = progress.summary
@@ -130,7 +138,7 @@ async def _saved(
             reps=s.reps,
             at=at,
         )
-        for name, logged in model.performed_sets(progress, at).items()
+        for name, logged in performed_sets(progress, at).items()
         for s in logged
     ]
     await repository.replace_sets(session, row.id, sets)
@@ -157,9 +165,7 @@ async def _document(
 
     def records(keep: Callable[[ExerciseSet], bool]) -> dict[str, PersonalRecords]:
         return {
-            name: model.personal_records(
-                LoggedSet(s.weight_kg, s.reps, s.at) for s in sets if keep(s)
-            )
+            name: personal_records(LoggedSet(s.weight_kg, s.reps, s.at) for s in sets if keep(s))
             for name, sets in history.items()
         }
 
@@ -169,7 +175,7 @@ async def _document(
         "workout_id": str(stored.workout_id),
         "revision": stored.revision,
         "updated_at": stored.updated_at.isoformat(),
-        **model.to_doc(progress),
+        **documents.to_doc(progress),
         "records": {name: records_doc(r) for name, r in records(lambda _: True).items()},
         "new_records": [
             {
@@ -179,7 +185,7 @@ async def _document(
                 "reps": r.logged.reps,
                 "kinds": list(r.kinds),
             }
-            for r in model.new_records(progress, before, at)
+            for r in new_records(progress, before, at)
         ],
     }
 
@@ -218,7 +224,9 @@ async def replace(
     await _checked(ctx, session, row, stored, current, revision)
     workout = await session.get(WorkoutRow, stored.workout_id)
     assert workout is not None
-    return await _saved(ctx, session, row, stored, model.parse_progress(doc, exercises_of(workout)))
+    return await _saved(
+        ctx, session, row, stored, documents.parse_progress(doc, exercises_of(workout))
+    )
 
 
 async def update_exercise(
@@ -233,7 +241,7 @@ async def update_exercise(
     """One exercise's status, notes or data, as of `revision` (else 409 with the current)."""
     row, stored, current = await _loaded(session, actor, session_id, lock=True)
     await _checked(ctx, session, row, stored, current, revision)
-    updated = model.parse_exercise_update(current, position, doc)
+    updated = documents.parse_exercise_update(current, position, doc)
     return await _saved(ctx, session, row, stored, updated)
 
 
@@ -254,7 +262,7 @@ async def complete_set(
     row, stored, current = await _loaded(session, actor, session_id, lock=True)
     await _checked(ctx, session, row, stored, current, revision)
     progress = await _saved(
-        ctx, session, row, stored, model.record_set(current, position, reps, weight_kg, rpe)
+        ctx, session, row, stored, recording.record_set(current, position, reps, weight_kg, rpe)
     )
     now = ctx.timeline.now()
     transition = _set_done(row, position, now)
@@ -292,13 +300,13 @@ async def history(
     return {
         "exercise": exercise,
         "athlete_id": str(athlete_id),
-        "records": records_doc(model.personal_records(logged)),
+        "records": records_doc(personal_records(logged)),
         "sets": [
             {
                 "session_id": str(s.session_id),
                 "weight_kg": s.weight_kg,
                 "reps": s.reps,
-                "estimated_1rm_kg": _round(model.epley_1rm(s.weight_kg, s.reps)),
+                "estimated_1rm_kg": _round(epley_1rm(s.weight_kg, s.reps)),
                 "at": s.at.isoformat(),
             }
             for s in sets[-limit:][::-1]
