@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,11 +74,13 @@ class Proc:
 
 
 class Server(Proc):
-    def __init__(self, name: str, env: dict[str, str], cwd: Path) -> None:
+    def __init__(
+        self, name: str, env: dict[str, str], cwd: Path, args: Sequence[str] = ()
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
-        super().__init__(name, ["serve"], {**env, "SETPOINT_PORT": str(self.port)}, cwd)
+        super().__init__(name, ["serve", *args], {**env, "SETPOINT_PORT": str(self.port)}, cwd)
 
 
 @dataclass
@@ -89,8 +91,9 @@ class Processes:
     env: dict[str, str]
     started: list[Proc] = field(default_factory=list)
 
-    def serve(self, name: str, **env: str) -> Server:
-        server = Server(name, {**self.env, **env}, self.cwd)
+    def serve(self, name: str, *args: str, **env: str) -> Server:
+        """`setpoint serve *args` (e.g. `--speed 20`) on a free port."""
+        server = Server(name, {**self.env, **env}, self.cwd, args)
         self.started.append(server)
         return server
 
@@ -98,6 +101,12 @@ class Processes:
         worker = Proc(name, ["worker"], {**self.env, **env}, self.cwd)
         self.started.append(worker)
         return worker
+
+    def command(self, name: str, *args: str, **env: str) -> Proc:
+        """Any other `setpoint` command (e.g. `simulate`), killed at the end like the rest."""
+        proc = Proc(name, list(args), {**self.env, **env}, self.cwd)
+        self.started.append(proc)
+        return proc
 
     async def up(self, *servers: Server) -> None:
         """Wait (concurrently) until every server answers /healthz."""

@@ -86,6 +86,13 @@ async def test_the_state_shows_the_filtered_heart_rate_its_zone_and_the_target(
     assert view["zone"] == 2 and view["target"] == {"low": 114, "high": 133}
     assert view["in_target"] is True
 
+    # A new max HR: new zones at once (Z2 is now 90–105, and 123 bpm is in Z4).
+    await client.put("/api/me/profile", headers=athlete.headers, json={"max_hr": 150})
+    await beat(client, athlete, clock, sid, [123])
+    view = (await state(client, athlete, sid))["heart_rate"]
+    assert view["zone"] == 4 and view["target"] == {"low": 90, "high": 105}
+    assert view["in_target"] is False
+
     clock.advance(10)  # the strap went quiet: the heart rate is unknown, not stale
     view = (await state(client, athlete, sid))["heart_rate"]
     assert view["bpm"] is None and view["in_target"] is None

@@ -31,9 +31,7 @@ async def replace_my_profile(
     body: ProfileIn, ctx: Ctx, uow: UoW, actor: CurrentActor
 ) -> ProfileOut:
     """Max HR, resting HR, LTHR, FTP and the zone model; null clears a value."""
-    row = await service.replace(
-        ctx, uow.session, actor, actor.user_id, Profile(**body.model_dump())
-    )
+    row = await service.replace(ctx, uow, actor, actor.user_id, Profile(**body.model_dump()))
     return _out(actor.user_id, row)
 
 
@@ -47,7 +45,7 @@ async def replace_athlete_profile(
     athlete_id: uuid.UUID, body: ProfileIn, ctx: Ctx, uow: UoW, actor: CurrentActor
 ) -> ProfileOut:
     """A coach sets the profile of an athlete they coach."""
-    row = await service.replace(ctx, uow.session, actor, athlete_id, Profile(**body.model_dump()))
+    row = await service.replace(ctx, uow, actor, athlete_id, Profile(**body.model_dump()))
     return _out(athlete_id, row)
 
 

@@ -147,6 +147,10 @@ class HeartRates:
     def drop(self, session_id: uuid.UUID) -> None:
         self._trackers.pop(session_id, None)
 
+    def forget_athlete(self, athlete_id: uuid.UUID) -> None:
+        for tracker in [t for t in self._trackers.values() if t.athlete_id == athlete_id]:
+            self.drop(tracker.session_id)
+
     def view(self, session_id: uuid.UUID, now: float, segment_index: int) -> dict[str, Any] | None:
         tracker = self._trackers.get(session_id)
         return None if tracker is None else tracker.view(now, segment_index)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from setpoint.auth.model import Actor
 from setpoint.context import Context
+from setpoint.db.engine import UnitOfWork
 from setpoint.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
 from setpoint.heartrate import repository
 from setpoint.heartrate import summary as hr_summary
@@ -59,8 +60,11 @@ async def get(session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> Athlet
 
 
 async def replace(
-    ctx: Context, session: AsyncSession, actor: Actor, user_id: uuid.UUID, profile: Profile
+    ctx: Context, uow: UnitOfWork, actor: Actor, user_id: uuid.UUID, profile: Profile
 ) -> AthleteProfile:
+    """Replace the profile; the athlete's live heart-rate trackers are then made again, with
+    the new zones."""
+    session = uow.session
     _authorize(actor, user_id)
     problems = check_profile(profile)
     if problems:
@@ -73,6 +77,7 @@ async def replace(
     row.ftp_w, row.zone_model = profile.ftp_w, profile.zone_model
     row.updated_at = ctx.clock.now()
     await session.flush()
+    uow.after_commit(lambda: ctx.heart_rates.forget_athlete(user_id))
     return row
 
 
@@ -129,8 +134,10 @@ async def _tracker(ctx: Context, snap: Snapshot, segment_index: int) -> Tracker:
         side = Direction(last["direction"])  # its `above_at` or `below_at` is the alert's time
         deviation = DeviationState(raised=side, **{f"{side.value}_at": last["at"]})
     bands = [target_band(segment.targets, zones) for segment in snap.plan.segments]
-    tracker = Tracker(snap.id, snap.athlete_id, zones, bands, segment_index, deviation)
-    ctx.heart_rates.add(tracker)
+    tracker = ctx.heart_rates.get(snap.id)  # made by a concurrent batch meanwhile
+    if tracker is None:
+        tracker = Tracker(snap.id, snap.athlete_id, zones, bands, segment_index, deviation)
+        ctx.heart_rates.add(tracker)
     return tracker
 
 
