@@ -111,7 +111,7 @@ async def bridge_session(
         from bleak import BleakClient, BleakScanner
     except ImportError:
         raise ClientError(
-            "hr-bridge needs the optional BLE support: pip install 'setpoint[ble]'"
+            "hr-bridge needs the optional BLE support: pip install -e '.[ble]' in a checkout"
         ) from None
     token = await sign_in(http, email, password)
     state = await find_session(http, session_id)
@@ -210,8 +210,12 @@ def _run_live(view: LiveView, work: Coroutine[Any, Any, None]) -> None:
     from rich.live import Live
 
     try:
-        with Live(console=console, get_renderable=lambda: render(view, time.monotonic())):
-            asyncio.run(work)
+        try:
+            with Live(console=console, get_renderable=lambda: render(view, time.monotonic())):
+                asyncio.run(work)
+        finally:
+            if not console.is_terminal:
+                console.line()  # rich ends its last frame with a newline only on a terminal
     except KeyboardInterrupt:
         console.print(f"stopped; session {view.state.get('id')} is left {view.status}")
         return

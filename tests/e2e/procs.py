@@ -74,9 +74,7 @@ class Proc:
 
 
 class Server(Proc):
-    def __init__(
-        self, name: str, env: dict[str, str], cwd: Path, args: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, name: str, env: dict[str, str], cwd: Path, args: Sequence[str] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"

@@ -66,7 +66,9 @@ async def test_simulate_runs_a_session_to_completion(database_url: str, tmp_path
             try:
                 code = await asyncio.to_thread(sim.popen.wait, SIMULATE_TIMEOUT_S)
             except subprocess.TimeoutExpired:
-                raise AssertionError(f"simulate still running after {SIMULATE_TIMEOUT_S} s")
+                raise AssertionError(
+                    f"simulate still running after {SIMULATE_TIMEOUT_S} s"
+                ) from None
             assert code == 0, sim.tail()
             assert "completed" in sim.tail()
 
@@ -104,7 +106,6 @@ def check_plausible(summary: dict[str, Any]) -> None:
     a body makes, a harder segment beating faster, and the slow start below zone 2 noticed."""
     hr = summary["heart_rate"]
     totals = hr["totals"]
-    print("DEBUG", totals, summary["alerts"], [(s["index"], s["avg_bpm"], s["covered_s"]) for s in hr["segments"]])
     assert totals["samples"] >= 0.8 * SESSION_S, totals
     assert totals["covered_s"] >= 0.8 * SESSION_S, totals
     assert 40 <= totals["min_bpm"] <= totals["avg_bpm"] <= totals["max_bpm"] <= 200, totals

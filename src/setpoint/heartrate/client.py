@@ -100,7 +100,9 @@ class LiveView:
             self._alert({"type": note.get("type"), **(note.get("payload") or {})})
         for event in message.get("events") or ():
             self._alert(event)
-        if kind == "error":
+        if kind == "error" and not (
+            message.get("error") == "session_not_running" and self.status in FINISHED
+        ):  # a sample sent as the session ended is refused, and that is no error
             self.error = f"server: {message.get('error')}: {message.get('detail')}"
 
     def moving_s(self, mono: float) -> tuple[float, float]:
