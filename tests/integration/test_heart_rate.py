@@ -156,8 +156,8 @@ async def test_samples_are_stored_in_batches_and_summarized(
     athlete = await make_user()
     sid = await running(client, athlete)
     await beat(client, athlete, clock, sid, [130] * 59)  # warm-up, zone 2, in target
-    assert len(ctx.heart_rates.pending) == 59
-    assert await write_pending(ctx) == 59 and not ctx.heart_rates.pending
+    assert len(ctx.heart_rates.waiting(uuid.UUID(sid))) == 59
+    assert await write_pending(ctx) == 59 and not ctx.heart_rates.waiting(uuid.UUID(sid))
     await beat(client, athlete, clock, sid, [158] * 60 + [170] * 60)  # half the interval in
     # A retried batch (same times) is not stored twice.
     retry = [{"t": clock.now().timestamp() - i, "bpm": 170} for i in range(3)]

@@ -8,14 +8,14 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from setpoint.heartrate.live import StoredSample
+from setpoint.heartrate.live import Row
 from setpoint.heartrate.tables import HeartRateSample
 from setpoint.sessions.tables import SessionEvent
 
 DEVIATION_EVENTS = ("ZoneDeviation", "BackInZone")
 
 
-async def add_samples(session: AsyncSession, samples: Sequence[StoredSample]) -> None:
+async def add_samples(session: AsyncSession, samples: Sequence[tuple[uuid.UUID, Row]]) -> None:
     """Insert samples; one already stored (same session and time, from a retried batch) is
     kept as it was."""
     if not samples:
@@ -24,14 +24,14 @@ async def add_samples(session: AsyncSession, samples: Sequence[StoredSample]) ->
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     rows = [
         {
-            "session_id": s.session_id,
-            "t": s.t,
-            "bpm": s.bpm,
-            "raw_bpm": s.raw_bpm,
-            "segment_index": s.segment_index,
-            "rr": list(s.rr) or None,
+            "session_id": session_id,
+            "t": t,
+            "bpm": bpm,
+            "raw_bpm": raw_bpm,
+            "segment_index": segment_index,
+            "rr": list(rr) or None,
         }
-        for s in samples
+        for session_id, (t, bpm, raw_bpm, segment_index, rr) in samples
     ]
     await session.execute(insert(HeartRateSample).on_conflict_do_nothing(), rows)
 

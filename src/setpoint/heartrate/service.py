@@ -112,7 +112,7 @@ async def ingest(
         return machine.view(snap.plan, snap.anchors, at).segment_index
 
     fed = tracker.feed(samples, now, segment_at)
-    ctx.heart_rates.pending.extend(fed.stored)
+    ctx.heart_rates.queue(session_id, fed.stored)
     view = tracker.view(now, state.segment_index)
     events = [_event_doc(index, event) for index, event in fed.events]
     if events:
@@ -167,7 +167,7 @@ async def write_pending(ctx: Context) -> int:
             async with ctx.db.transaction() as uow:
                 await repository.add_samples(uow.session, pending[start : start + WRITE_CHUNK])
         except BaseException:
-            ctx.heart_rates.pending[:0] = pending[start:]
+            ctx.heart_rates.put_back(pending[start:])
             raise
     return len(pending)
 
@@ -180,7 +180,7 @@ async def summary(
     row = await sessions_service.visible(session, actor, session_id)
     stored = await repository.samples(session, session_id)
     seen = {s.t for s in stored}
-    waiting = [s for s in ctx.heart_rates.pending if s.session_id == session_id and s.t not in seen]
+    waiting = [s for s in ctx.heart_rates.waiting(session_id) if s.t not in seen]
     samples: list[StoredSample] = sorted([*stored, *waiting], key=lambda s: s.t)
     zones = zones_for(await profile_of(session, row.athlete_id))
     plan = plan_of(row)
