@@ -213,6 +213,21 @@ async def others_busy(seconds: float = 2.0) -> float:
     return round(100 * ((machine_busy_s() - m0) - (cpu_seconds(os.getpid()) - s0)) / seconds, 1)
 
 
+async def wait_for_quiet(limit_s: float, threshold_pct: float = 15.0) -> float:
+    """Wait up to `limit_s` for other processes to use at most `threshold_pct` of a core;
+    what they use at the end (a warning is printed when it is still more)."""
+    busy = await others_busy()
+    waited = 0.0
+    while busy > threshold_pct and waited < limit_s:
+        say(f"  others use {busy} % of a core; waiting ...")
+        await asyncio.sleep(8)
+        waited += 10
+        busy = await others_busy()
+    if busy > threshold_pct:
+        say(f"WARNING: other processes use {busy} % of a core right now; figures will be disturbed")
+    return busy
+
+
 # --- database ------------------------------------------------------------------------------
 
 
@@ -377,10 +392,15 @@ class Server:
 
 
 async def start_server(
-    children: Children, tmp: Path, database_url: str, env_extra: dict[str, str] | None = None
+    children: Children,
+    tmp: Path,
+    database_url: str,
+    env_extra: dict[str, str] | None = None,
+    launcher: list[str] | None = None,
 ) -> Server:
     """`python -m setpoint.cli serve` on a free loopback port: fast argon2, warning logs, no
-    Redis; every other `SETPOINT_*` variable of the caller is dropped."""
+    Redis; every other `SETPOINT_*` variable of the caller is dropped. `launcher` replaces
+    `python -m setpoint.cli` (e.g. a wrapper that records GC pauses)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SETPOINT_")}
@@ -396,11 +416,39 @@ async def start_server(
     )
     log = tmp / "server.log"
     t0 = time.monotonic()
-    proc = children.start(
-        [PY, "-m", "setpoint.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], env, log
-    )
+    command = launcher or [PY, "-m", "setpoint.cli"]
+    proc = children.start([*command, "serve", "--host", "127.0.0.1", "--port", str(port)], env, log)
     await wait_up(url, proc, log)
     return Server(proc, url, port, log, time.time(), round(time.monotonic() - t0, 2))
+
+
+# --- garbage-collector pauses of the server (diagnostics: bench/_gc_serve.py) ----------------
+
+
+def gc_launcher(log: Path, record: bool, freeze_after: float | None = None) -> list[str] | None:
+    """The server's launcher when GC pauses are recorded (and maybe `gc.freeze()` tried)."""
+    if not record and freeze_after is None:
+        return None
+    launcher = [PY, str(HERE / "_gc_serve.py"), str(log)]
+    if freeze_after is not None:
+        launcher += ["--freeze-after", str(freeze_after)]
+    return launcher
+
+
+def gc_pauses(pauses: list[list[float]], w0: float, w1: float) -> dict[str, Any]:
+    """The server's garbage-collector pauses in the window, by generation."""
+    inside = [p for p in pauses if w0 <= p[0] < w1]
+    out: dict[str, Any] = {}
+    for gen in (0, 1, 2):
+        took = [p[2] for p in inside if p[1] == gen]
+        out[f"gen{gen}"] = {
+            "n": len(took),
+            "total_ms": round(1000 * sum(took), 1),
+            "max_ms": round(1000 * max(took), 1) if took else 0.0,
+        }
+    out["gen2_at_s"] = [round(p[0] - w0, 2) for p in inside if p[1] == 2]
+    out["gen2_ms"] = [round(p[2] * 1000, 1) for p in inside if p[1] == 2]
+    return out
 
 
 # --- running a bench script ------------------------------------------------------------------

@@ -18,7 +18,8 @@ Driven over stdin/stdout, one JSON object a line:
 A closed stdin (the parent died) ends the process.
 
 What is timed, on this machine's clock:
-- every `heart_rate` push: receive time − its `heart_rate.t` (the sample the push followed);
+- every `heart_rate` push: receive time − its `heart_rate.t` (the sample the push followed:
+  the server pushes while it processes a sample);
 - on probe sockets, every `ZoneDeviation` / `BackInZone` event: receive time − the send
   time of the sample whose `t` is the event's `at` (the sample that raised it).
 
@@ -106,6 +107,7 @@ class Socket(asyncio.Protocol):
         self.upgraded = False
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closed = False
+        self.counted = False  # its early close is counted (once: close frame or lost)
         self.k = 0  # samples sent
         self.sent: dict[float, float] = {}  # probes: sample t -> send time
         self.sent_order: deque[float] = deque()
@@ -140,8 +142,9 @@ class Socket(asyncio.Protocol):
         self.closed = True
         if not self.ready.done():
             self.ready.set_exception(ConnectionError(f"closed before ready: {exc}"))
-        elif not self.clients.stopping:
-            self.clients.closed_early[type(exc).__name__ if exc else "closed by server"] += 1
+        elif not self.clients.stopping and not self.counted:
+            self.counted = True
+            self.clients.closed_early[type(exc).__name__ if exc else "no close frame"] += 1
 
     # --- frames ----------------------------------------------------------------------
 
@@ -171,7 +174,8 @@ class Socket(asyncio.Protocol):
                 self.write(frame(OP_PONG, payload))
             elif opcode == OP_CLOSE:
                 code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
-                if not self.clients.stopping:
+                if not self.clients.stopping and not self.counted:
+                    self.counted = True
                     self.clients.closed_early[f"close {code}"] += 1
                 self.write(frame(OP_CLOSE, payload[:2]))
                 self._close()
@@ -228,7 +232,7 @@ class Clients:
         self.messages: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.pushes_in_window = 0
-        self.push_latency: list[float] = []
+        self.push_latency: list[tuple[float, float]] = []  # sample t, latency
         self.events: list[tuple[float, float, str, str]] = []  # at, latency, type, direction
         self.unmatched: Counter[str] = Counter()
         self.lags: list[float] = []
@@ -286,7 +290,7 @@ class Clients:
         w0, w1 = self.window
         if t is not None and w0 <= t < w1:
             self.pushes_in_window += 1
-            self.push_latency.append(received - t)
+            self.push_latency.append((t, received - t))
         for event in message.get("events", ()):
             name, at = event.get("type", "?"), event.get("at")
             sent = sock.sent.get(at) if at is not None else None
@@ -364,7 +368,7 @@ class Clients:
             "messages": dict(self.messages),
             "errors": dict(self.errors),
             "pushes_in_window": self.pushes_in_window,
-            "push_latency_s": [round(x, 5) for x in self.push_latency],
+            "push_latency": [[t, round(lat, 5)] for t, lat in self.push_latency],
             "events": [[at, round(lat, 5), name, d] for at, lat, name, d in self.events],
             "unmatched_events": dict(self.unmatched),
             "closed_early": dict(self.closed_early),

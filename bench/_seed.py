@@ -92,7 +92,7 @@ async def _athlete(ctx: Context, uow: Any, spec: Athlete) -> Seeded:
     actor = Actor(user_id=user.id, email=user.email, role=Role.ATHLETE)
     if spec.max_hr is not None:
         profile = Profile(max_hr=spec.max_hr)
-        await heartrate_service.replace(ctx, session, actor, user.id, profile)
+        await heartrate_service.replace(ctx, uow, actor, user.id, profile)
     workout = await workout_service.create(ctx, session, actor, WorkoutIn.model_validate(spec.doc))
     row = await session_service.create(ctx, uow, actor, workout.id, None)
     if spec.start:

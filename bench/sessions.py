@@ -65,11 +65,12 @@ from _harness import (
     Snapshot,
     drop_database,
     finish_profile,
+    gc_launcher,
+    gc_pauses,
     install_signal_handlers,
     kill_stragglers,
     machine_busy_s,
     make_database,
-    others_busy,
     read_event,
     say,
     source_digest,
@@ -77,6 +78,7 @@ from _harness import (
     start_server,
     tail,
     tell,
+    wait_for_quiet,
     wait_up,
 )
 
@@ -545,18 +547,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "targets": TARGETS,
     }
     try:
-        report["others_cpu_pct_before"] = await others_busy()
-        waited = 0.0
-        while report["others_cpu_pct_before"] > 15 and waited < args.wait_quiet:
-            say(f"  others use {report['others_cpu_pct_before']} % of a core; waiting ...")
-            await asyncio.sleep(8)
-            waited += 10
-            report["others_cpu_pct_before"] = await others_busy()
-        if report["others_cpu_pct_before"] > 15:
-            say(
-                f"WARNING: other processes use {report['others_cpu_pct_before']} % of a core "
-                "right now; figures will be disturbed"
-            )
+        report["others_cpu_pct_before"] = await wait_for_quiet(args.wait_quiet)
         database_url, pg_name = await make_database(args, tmp)
         say(f"seeding {args.sessions} live + {args.pool} GET-pool athletes on {args.db} ...")
         lo, hi = args.first_segment
@@ -565,7 +556,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         report["seed_seconds"] = round(seed_s, 1)
 
-        started = await start_server(children, tmp, database_url)
+        gc_log = tmp / "gc.json"
+        launcher = gc_launcher(gc_log, args.gc_log)
+        started = await start_server(children, tmp, database_url, launcher=launcher)
         server, url, port, up_wall = started.proc, started.url, started.port, started.up_wall
         server_log = started.log
         report["server_start_s"] = started.start_s
@@ -592,6 +585,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         code = Children.stop(server)
         report["server_exit_code"] = code
         report["server_log_tail"] = tail(server_log, 15)
+        if gc_log.exists():  # pause times in seconds since the server started
+            report["gc"] = gc_pauses(json.loads(gc_log.read_text()), up_wall, time.time())
         since, until = live_out["boundaries"]["window"]
         until -= 2.0  # the last notifications may still be in flight at the stop
         expected = await logged_boundaries(database_url, {s.session_id for s in live}, since, until)
@@ -703,6 +698,17 @@ def table(report: dict[str, Any]) -> str:
             f"{lv['client_processes']} processes, {sd['clients_cpu_pct']} % CPU steady",
         ),
     ]
+    if "gc" in report:
+        gen2 = report["gc"]["gen2"]
+        pauses = zip(report["gc"]["gen2_at_s"], report["gc"]["gen2_ms"], strict=True)
+        at = ", ".join(f"{t:g} s ({ms:g} ms)" for t, ms in pauses)
+        rows.append(
+            (
+                "server GC gen2 pauses",
+                f"{gen2['n']} × max {gen2['max_ms']} ms",
+                f"since start: {at}",
+            )
+        )
     if report["args"]["db"] == "postgresql":
         rows.append(("postgres CPU steady", f"{sd['postgres_cpu_pct']} %", "all backends"))
     over = g["ratio_vs_bare_dict"] >= TARGETS["get_ratio"]
@@ -754,6 +760,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--first-segment", default="20-60", help="first segment range, seconds")
     p.add_argument("--interval", type=int, default=30, help="later segments, seconds")
     p.add_argument("--profile", action="store_true", help="py-spy the server during the live phase")
+    p.add_argument(
+        "--gc-log", action="store_true", help="record the server's GC pauses (bench/_gc_serve.py)"
+    )
     p.add_argument(
         "--wait-quiet",
         type=float,

@@ -22,6 +22,7 @@ from setpoint.workers.hub import Hub, LocalHub
 from setpoint.workers.loop import WorkerLoop, publish_wake
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SNAPSHOT_TTL_WITH_REDIS_S = 60.0
 
 
 @dataclass(slots=True)
@@ -43,7 +44,9 @@ class Context:
 
     def __post_init__(self) -> None:
         self.timeline = Timeline(self.clock, self.settings.speed)
-        self.hub.tap(self.snapshots.on_message)
+        if self.settings.redis_url:  # other processes change sessions too
+            self.snapshots = Snapshots(ttl_s=SNAPSHOT_TTL_WITH_REDIS_S)
+            self.hub.tap(self.snapshots.on_message)
 
     def saw(self, session_id: uuid.UUID) -> None:
         self.seen.add(session_id)

@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
+from starlette.websockets import WebSocketDisconnected
 
 from setpoint.auth.model import Actor
 from setpoint.auth.service import actor_for_token
@@ -63,8 +64,8 @@ async def live(websocket: WebSocket, session_id: uuid.UUID) -> None:
                     reply = await _handle(ctx, actor, session_id, text)
                     if reply is not None:
                         await websocket.send_text(json.dumps(reply))
-        except WebSocketDisconnect:
-            pass
+        except (WebSocketDisconnect, WebSocketDisconnected):
+            pass  # the client left (seen by the receive, or first by the pump's send)
         finally:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -4,13 +4,15 @@
 The state is a pure function of the anchors and `now`, so a snapshot stays right until the
 session changes. A change committed here replaces the snapshot; a change committed by another
 process reaches this one through the hub (its `update` message carries the new revision) and
-drops the snapshot. Entries are read again after `ttl_s` anyway: a safety net for a pub/sub
-message lost while Redis reconnected, which bounds how long a snapshot can be stale.
+drops the snapshot. With Redis, entries are also read again after `ttl_s`: a safety net for
+a pub/sub message lost while Redis reconnected, which bounds how long a snapshot can be
+stale. Without Redis every change is made here, and entries do not expire.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from collections import OrderedDict
@@ -85,7 +87,7 @@ class Snapshots:
     def __init__(
         self,
         size: int = 20_000,
-        ttl_s: float = 10.0,
+        ttl_s: float = math.inf,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._entries: OrderedDict[uuid.UUID, tuple[Snapshot, float]] = OrderedDict()
