@@ -1,13 +1,18 @@
-"""Small helpers shared by the bench scripts: /proc readings, percentiles, ports, fd limits."""
+"""Small helpers shared by the bench scripts: /proc readings, percentiles, ports, fd limits,
+and the JSON-lines plumbing of the client processes."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import math
 import os
 import resource
 import socket
+import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -114,3 +119,22 @@ def summary_ms(values_s: Sequence[float]) -> dict[str, float | int]:
         "p99_ms": round(percentile(values_s, 99) * 1000, 2),
         "max_ms": round(max(values_s) * 1000, 2) if values_s else math.nan,
     }
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("MET" if ok else "NOT MET")
+
+
+# --- for the client processes: JSON lines out, commands in on stdin ------------------------
+
+
+def emit(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc) + "\n")
+    sys.stdout.flush()
+
+
+async def lines() -> asyncio.StreamReader:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    return reader

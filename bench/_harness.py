@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from _common import (
     cpu_seconds,
     free_port,
     processes_named,
+    raise_nofile,
     rss_bytes,
     total_cpu_seconds,
 )
@@ -467,3 +469,28 @@ def kill_stragglers(children: Children) -> None:
         with contextlib.suppress(ProcessLookupError, ChildProcessError):
             if os.waitpid(pid, os.WNOHANG) == (0, 0):
                 os.kill(pid, signal.SIGKILL)
+
+
+def run_main(
+    args: argparse.Namespace,
+    run: Callable[[argparse.Namespace], Awaitable[dict[str, Any]]],
+    table: Callable[[dict[str, Any]], str],
+) -> None:
+    """A bench's entry point: run it, stop everything it started, print its table and write
+    its JSON report when asked (`--json`)."""
+    limit = raise_nofile(65536)
+    if limit < args.sessions + 1000:
+        say(f"WARNING: open-file limit {limit} is below {args.sessions + 1000}")
+    install_signal_handlers()
+    try:
+        report = asyncio.run(run(args))
+    except KeyboardInterrupt:
+        say("interrupted; everything started was stopped")
+        sys.exit(130)
+    finally:
+        kill_stragglers(CHILDREN)
+    say("")
+    say(table(report))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, default=str))
+        say(f"\nwrote {args.json}")

@@ -43,7 +43,7 @@ from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
-from _common import percentile, raise_nofile
+from _common import emit, lines, percentile, raise_nofile
 
 try:
     from websockets.speedups import apply_mask
@@ -63,11 +63,6 @@ PROBE_CYCLE = ((14, IN_BAND), (18, ABOVE), (14, IN_BAND), (18, BELOW))
 CYCLE_S = sum(s for s, _ in PROBE_CYCLE)
 KEEP_SENT = 128  # a probe remembers the send time of its last samples
 OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
-
-
-def emit(doc: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(doc) + "\n")
-    sys.stdout.flush()
 
 
 def frame(opcode: int, payload: bytes) -> bytes:
@@ -377,13 +372,6 @@ class Clients:
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
             "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
         }
-
-
-async def lines() -> asyncio.StreamReader:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    return reader
 
 
 async def main(config: dict[str, Any]) -> None:

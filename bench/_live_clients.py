@@ -28,14 +28,9 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from _common import percentile, raise_nofile
+from _common import emit, lines, percentile, raise_nofile
 
 BOUNDARY_REASONS = {("SegmentChanged", "auto"), ("SessionCompleted", "finished_plan")}
-
-
-def emit(doc: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(doc) + "\n")
-    sys.stdout.flush()
 
 
 class Live:
@@ -209,13 +204,6 @@ class Live:
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
             "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
         }
-
-
-async def lines() -> asyncio.StreamReader:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    return reader
 
 
 async def main(config: dict[str, Any]) -> None:

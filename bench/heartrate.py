@@ -44,14 +44,13 @@ import json
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from _common import cpu_seconds, free_port, raise_nofile, summary_ms
+from _common import cpu_seconds, free_port, summary_ms, verdict
 from _harness import (
     CHILDREN,
     DEFAULT_PG,
@@ -65,10 +64,9 @@ from _harness import (
     finish_profile,
     gc_launcher,
     gc_pauses,
-    install_signal_handlers,
-    kill_stragglers,
     make_database,
     read_event,
+    run_main,
     say,
     source_digest,
     start_profile,
@@ -524,10 +522,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 # --- output ----------------------------------------------------------------------------------
 
 
-def verdict(ok: bool) -> str:
-    return "MET" if ok else "NOT MET"
-
-
 def table(report: dict[str, Any]) -> str:
     lv, n = report["live"], report["args"]["sessions"]
     cl, win, con = lv["clients"], lv["window"], lv["connect"]
@@ -705,23 +699,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main() -> None:
-    args = parse_args()
-    limit = raise_nofile(65536)
-    if limit < args.sessions + 1000:
-        say(f"WARNING: open-file limit {limit} is below {args.sessions + 1000}")
-    install_signal_handlers()
-    try:
-        report = asyncio.run(run(args))
-    except KeyboardInterrupt:
-        say("interrupted; everything started was stopped")
-        sys.exit(130)
-    finally:
-        kill_stragglers(CHILDREN)
-    say("")
-    say(table(report))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2, default=str))
-        say(f"\nwrote {args.json}")
+    run_main(parse_args(), run, table)
 
 
 if __name__ == "__main__":

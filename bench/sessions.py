@@ -35,7 +35,6 @@ import os
 import platform
 import random
 import shutil
-import sys
 import tempfile
 import time
 import uuid
@@ -45,14 +44,14 @@ from typing import Any
 
 import httpx
 
-from _common import (  # bench/ is on sys.path: these are run as scripts
+from _common import (
     cpu_seconds,
     fds,
     free_port,
-    raise_nofile,
     rss_bytes,
     summary_ms,
     threads,
+    verdict,  # bench/ is on sys.path: these are run as scripts
 )
 from _harness import (
     CHILDREN,
@@ -67,11 +66,10 @@ from _harness import (
     finish_profile,
     gc_launcher,
     gc_pauses,
-    install_signal_handlers,
-    kill_stragglers,
     machine_busy_s,
     make_database,
     read_event,
+    run_main,
     say,
     source_digest,
     start_profile,
@@ -608,10 +606,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 # --- output ----------------------------------------------------------------------------------
 
 
-def verdict(ok: bool | None) -> str:
-    return "n/a" if ok is None else ("MET" if ok else "NOT MET")
-
-
 def table(report: dict[str, Any]) -> str:
     g, lv = report["get"], report["live"]
     b, c, cl = lv["boundaries"], lv["commands"], lv["clients"]
@@ -790,23 +784,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main() -> None:
-    args = parse_args()
-    limit = raise_nofile(65536)
-    if limit < args.sessions + 1000:
-        say(f"WARNING: open-file limit {limit} is below {args.sessions + 1000}")
-    install_signal_handlers()
-    try:
-        report = asyncio.run(run(args))
-    except KeyboardInterrupt:
-        say("interrupted; everything started was stopped")
-        sys.exit(130)
-    finally:
-        kill_stragglers(CHILDREN)
-    say("")
-    say(table(report))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2, default=str))
-        say(f"\nwrote {args.json}")
+    run_main(parse_args(), run, table)
 
 
 if __name__ == "__main__":

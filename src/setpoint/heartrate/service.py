@@ -26,7 +26,7 @@ from setpoint.heartrate.live import HrEvent, Tracker
 from setpoint.heartrate.model import Profile, ZoneModel, check_profile
 from setpoint.heartrate.summary import StoredSample
 from setpoint.heartrate.tables import AthleteProfile
-from setpoint.heartrate.zones import target_band, zones_for
+from setpoint.heartrate.zones import segment_bands, zones_for
 from setpoint.notifications.service import notify
 from setpoint.sessions import machine
 from setpoint.sessions import repository as sessions_repository
@@ -133,7 +133,7 @@ async def _tracker(ctx: Context, snap: Snapshot, segment_index: int) -> Tracker:
     if last and last["type"] == "ZoneDeviation" and last["segment_index"] == segment_index:
         side = Direction(last["direction"])  # its `above_at` or `below_at` is the alert's time
         deviation = DeviationState(raised=side, **{f"{side.value}_at": last["at"]})
-    bands = [target_band(segment.targets, zones) for segment in snap.plan.segments]
+    bands = segment_bands(snap.plan, zones)
     tracker = ctx.heart_rates.get(snap.id)  # made by a concurrent batch meanwhile
     if tracker is None:
         tracker = Tracker(snap.id, snap.athlete_id, zones, bands, segment_index, deviation)
@@ -183,8 +183,7 @@ async def summary(
     waiting = [s for s in ctx.heart_rates.waiting(session_id) if s.t not in seen]
     samples: list[StoredSample] = sorted([*stored, *waiting], key=lambda s: s.t)
     zones = zones_for(await profile_of(session, row.athlete_id))
-    plan = plan_of(row)
-    bands = [target_band(segment.targets, zones) for segment in plan.segments]
+    bands = segment_bands(plan_of(row), zones)
     alerts = await repository.deviation_counts(session, session_id)
     return {
         "session": sessions_service.state_of(ctx, row, ctx.timeline.now()),

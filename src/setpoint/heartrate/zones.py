@@ -22,6 +22,7 @@ from itertools import pairwise
 
 from setpoint.heartrate.model import Profile, ZoneModel
 from setpoint.workouts.model import Target, TargetType
+from setpoint.workouts.normalize import Plan
 
 RESERVE_PCTS = (50, 60, 70, 80, 90, 100)  # hrmax and karvonen boundaries
 FRIEL_RUN_PCTS = (85, 90, 95, 100)  # LTHR boundaries between Z1..Z5
@@ -81,6 +82,11 @@ def target_band(targets: Iterable[Target], zones: Sequence[Zone] | None) -> tupl
             zone = next((z for z in zones or () if z.number == target.zone), None)
             return None if zone is None else (zone.low_bpm, zone.high_bpm)
     return None
+
+
+def segment_bands(plan: Plan, zones: Sequence[Zone] | None) -> list[tuple[int, int] | None]:
+    """Each segment's HR target band (`target_band`), in plan order."""
+    return [target_band(segment.targets, zones) for segment in plan.segments]
 
 
 def _zones(bounds: Sequence[int]) -> tuple[Zone, ...]:

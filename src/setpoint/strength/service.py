@@ -94,10 +94,15 @@ async def _loaded(
     return row, stored, await _parse(session, stored)
 
 
-async def _parse(session: AsyncSession, stored: ProgressRow) -> Progress:
+async def _plan(session: AsyncSession, stored: ProgressRow) -> tuple[Exercise, ...]:
+    """The exercises of the workout revision the progress follows."""
     workout = await session.get(WorkoutRow, stored.workout_id)
-    assert workout is not None
-    return documents.parse_progress(stored.document, exercises_of(workout))
+    assert workout is not None  # sessions keep their workout
+    return exercises_of(workout)
+
+
+async def _parse(session: AsyncSession, stored: ProgressRow) -> Progress:
+    return documents.parse_progress(stored.document, await _plan(session, stored))
 
 
 def _write(ctx: Context, row: SessionRow, stored: ProgressRow, progress: Progress) -> None:
@@ -109,7 +114,6 @@ def _write(ctx: Context, row: SessionRow, stored: ProgressRow, progress: Progres
 
 
 async def _checked(
-    ctx: Context,
     session: AsyncSession,
     row: SessionRow,
     stored: ProgressRow,
@@ -221,12 +225,9 @@ async def replace(
 ) -> dict[str, Any]:
     """The whole document, as of `revision` (else 409 with the current one)."""
     row, stored, current = await _loaded(session, actor, session_id, lock=True)
-    await _checked(ctx, session, row, stored, current, revision)
-    workout = await session.get(WorkoutRow, stored.workout_id)
-    assert workout is not None
-    return await _saved(
-        ctx, session, row, stored, documents.parse_progress(doc, exercises_of(workout))
-    )
+    await _checked(session, row, stored, current, revision)
+    replaced = documents.parse_progress(doc, await _plan(session, stored))
+    return await _saved(ctx, session, row, stored, replaced)
 
 
 async def update_exercise(
@@ -240,7 +241,7 @@ async def update_exercise(
 ) -> dict[str, Any]:
     """One exercise's status, notes or data, as of `revision` (else 409 with the current)."""
     row, stored, current = await _loaded(session, actor, session_id, lock=True)
-    await _checked(ctx, session, row, stored, current, revision)
+    await _checked(session, row, stored, current, revision)
     updated = documents.parse_exercise_update(current, position, doc)
     return await _saved(ctx, session, row, stored, updated)
 
@@ -260,7 +261,7 @@ async def complete_set(
     rest (the rest timer is the state's `rest_remaining_s`). The new state and progress."""
     session = uow.session
     row, stored, current = await _loaded(session, actor, session_id, lock=True)
-    await _checked(ctx, session, row, stored, current, revision)
+    await _checked(session, row, stored, current, revision)
     progress = await _saved(
         ctx, session, row, stored, recording.record_set(current, position, reps, weight_kg, rpe)
     )
