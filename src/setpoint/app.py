@@ -111,6 +111,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics)  # outermost: sees every answer, 413s included
     _add_error_handlers(app)
+    app.add_route(  # the hottest read, first (see its docstring)
+        "/api/sessions/{session_id:uuid}",
+        session_endpoints.read_state,
+        methods=["GET"],
+        include_in_schema=False,
+    )
     app.include_router(auth_endpoints.router)
     app.include_router(heartrate_endpoints.router)
     app.include_router(workout_endpoints.router)
