@@ -3,24 +3,32 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from setpoint.auth.tables import CoachLink
+from setpoint.auth.tables import CoachLink, User
 from setpoint.db import paging
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
 
 
-async def subscribed(session: AsyncSession, user_id: uuid.UUID) -> list[Webhook]:
-    """Active webhooks of the user and of the user's coaches."""
-    coaches = select(CoachLink.coach_id).where(CoachLink.athlete_id == user_id)
-    rows = await session.scalars(
-        select(Webhook).where(
-            Webhook.active.is_(True),
-            or_(Webhook.owner_id == user_id, Webhook.owner_id.in_(coaches)),
-        )
+async def subscribed(
+    session: AsyncSession, user_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Webhook]]:
+    """Active webhooks of each user and of the user's coaches, in one query."""
+    ids = list(user_ids)
+    owners = union_all(
+        select(User.id.label("user_id"), User.id.label("owner_id")).where(User.id.in_(ids)),
+        select(CoachLink.athlete_id, CoachLink.coach_id).where(CoachLink.athlete_id.in_(ids)),
+    ).subquery()
+    rows = await session.execute(
+        select(owners.c.user_id, Webhook)
+        .join(Webhook, Webhook.owner_id == owners.c.owner_id)
+        .where(Webhook.active.is_(True))
     )
-    return list(rows)
+    hooks: dict[uuid.UUID, list[Webhook]] = {user_id: [] for user_id in ids}
+    for user_id, hook in rows:
+        hooks[user_id].append(hook)
+    return hooks
 
 
 async def inbox(

@@ -4,6 +4,7 @@ inbox, manage webhooks, deliver due webhook calls. Flushes, never commits."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,14 +68,21 @@ async def notify(
     return notification
 
 
-async def _subscribed(uow: UnitOfWork, user_id: uuid.UUID) -> list[Webhook]:
-    """The user's webhooks, looked up once per transaction (a deadline batch notifies many
-    events of the same athletes) and without flushing the batch's pending rows first."""
-    key = ("webhooks", user_id)
-    if key not in uow.memo:
+async def prefetch_subscribed(uow: UnitOfWork, user_ids: Collection[uuid.UUID]) -> None:
+    """Look up the webhooks of many users at once, for a batch about to notify them all."""
+    missing = [u for u in set(user_ids) if ("webhooks", u) not in uow.memo]
+    if missing:
         with uow.session.no_autoflush:
-            uow.memo[key] = await repository.subscribed(uow.session, user_id)
-    hooks: list[Webhook] = uow.memo[key]
+            found = await repository.subscribed(uow.session, missing)
+        for user_id, hooks in found.items():
+            uow.memo["webhooks", user_id] = hooks
+
+
+async def _subscribed(uow: UnitOfWork, user_id: uuid.UUID) -> list[Webhook]:
+    """The user's webhooks, looked up once per transaction and without flushing the
+    transaction's pending rows first."""
+    await prefetch_subscribed(uow, [user_id])
+    hooks: list[Webhook] = uow.memo["webhooks", user_id]
     return hooks
 
 

@@ -22,7 +22,7 @@ from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
 from setpoint.errors import BadRequest, Conflict, NotFound, StaleRevision
 from setpoint.heartrate.live import HeartRates
-from setpoint.notifications.service import notify
+from setpoint.notifications.service import notify, prefetch_subscribed
 from setpoint.sessions import machine, repository
 from setpoint.sessions.machine import Anchors, Status, Transition
 from setpoint.sessions.snapshots import Snapshot, anchors_of, plan_of
@@ -332,6 +332,7 @@ def remember(
 async def settle_due(ctx: Context, uow: UnitOfWork, now: float, limit: int = 500) -> int:
     """Apply the boundaries passed by `now` (segment changes, completion) and announce them."""
     rows = await repository.claim_due(uow.session, now, limit)
+    await prefetch_subscribed(uow, {row.athlete_id for row in rows})
     for row in rows:
         transition = machine.settle(plan_of(row), anchors_of(row), now)
         events = apply_transition(row, transition, now, uow.session)
