@@ -7,7 +7,7 @@ import contextlib
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from functools import partial
 
@@ -123,7 +123,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(export_endpoints.router)
     app.include_router(strength_endpoints.router)  # before the sessions' /{id}/{command}
     app.include_router(session_endpoints.router)
-    app.include_router(live.router)
+    app.router.add_websocket_route(live.PATH, live.live)
     app.include_router(notification_endpoints.router)
     _add_ops_routes(app)
     return app
@@ -180,10 +180,15 @@ class BodyLimit:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Other scopes go straight through, without a frame held here for a socket's life.
+        return (
+            self._http(scope, receive, send)
+            if scope["type"] == "http"
+            else self.app(scope, receive, send)
+        )
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         too_large = PayloadTooLarge(f"the request body is larger than {self.max_bytes} bytes")
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
@@ -219,10 +224,14 @@ class RequestMetrics:
         self.app = app
         self.log = structlog.get_logger("setpoint.http")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        return (
+            self._http(scope, receive, send)
+            if scope["type"] == "http"
+            else self.app(scope, receive, send)
+        )
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 

@@ -16,7 +16,7 @@ import json
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnected
 
@@ -29,15 +29,17 @@ from setpoint.heartrate.schemas import SamplesIn
 from setpoint.sessions import service
 from setpoint.sessions.schemas import Command
 
-router = APIRouter()
+PATH = "/api/sessions/{session_id:uuid}/live"
 AUTH_TIMEOUT_S = 10
 COMMANDS = frozenset(Command.__args__)  # type: ignore[attr-defined]
 CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
 
 
-@router.websocket("/api/sessions/{session_id}/live")
-async def live(websocket: WebSocket, session_id: uuid.UUID) -> None:
+async def live(websocket: WebSocket) -> None:
+    """A plain Starlette route (added at `PATH`): a socket holds its handler's frames for
+    hours, and the fewer they are, the less each full garbage collection has to walk."""
     ctx: Context = websocket.app.state.context
+    session_id: uuid.UUID = websocket.path_params["session_id"]
     await websocket.accept()
     # Subscribe before reading the snapshot, so no update falls between the two; a client
     # ignores updates whose `revision` is not newer than what it has.
