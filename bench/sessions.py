@@ -85,7 +85,10 @@ TARGETS = {
     "boundary_p99_ms": 100.0,
     "get_ratio": 0.6,
     "command_p99_ms": 20.0,
+    "restart_s": 3.0,
+    "restart_elapsed_error_s": 1.0,
 }
+RESTART_SAMPLE = 500  # sessions whose state is compared across the restart
 
 # --- database ------------------------------------------------------------------------------
 
@@ -580,9 +583,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             (rss_live - report["server_rss_mb_before_live"]) * 1024 / max(1, args.sessions), 1
         )
 
-        code = Children.stop(server)
-        report["server_exit_code"] = code
+        say("restart: SIGKILL with every session active, then serve again ...")
+        sample = (live + pool)[:: max(1, (len(live) + len(pool)) // RESTART_SAMPLE)]
+        restart = await restart_phase(children, tmp, database_url, started, sample)
+        report["restart"] = restart
         report["server_log_tail"] = tail(server_log, 15)
+        report["server_exit_code"] = Children.stop(restart.pop("_server").proc)
         if gc_log.exists():  # pause times in seconds since the server started
             report["gc"] = gc_pauses(json.loads(gc_log.read_text()), up_wall, time.time())
         since, until = live_out["boundaries"]["window"]
@@ -601,6 +607,51 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             say(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- restart: SIGKILL with every session active, then serve again --------------------------------
+
+
+async def states(url: str, sessions: list[Any]) -> dict[str, dict[str, Any]]:
+    """The state of each session, one GET after the other."""
+    out = {}
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        for s in sessions:
+            r = await client.get(
+                f"/api/sessions/{s.session_id}", headers={"Authorization": f"Bearer {s.token}"}
+            )
+            r.raise_for_status()
+            out[s.session_id] = r.json()
+    return out
+
+
+async def restart_phase(
+    children: Children, tmp: Path, database_url: str, server: Any, sessions: list[Any]
+) -> dict[str, Any]:
+    """Kill the server (SIGKILL: no shutdown work) while every session is active, start it
+    again and time it until `/healthz` answers (start-up recovery included); then compare
+    each running session's `elapsed_s` with the truth (its elapsed before the kill plus the
+    server time passed) and its revision with the one acknowledged before."""
+    before = await states(server.url, sessions)
+    server.proc.kill()
+    server.proc.wait()
+    again = await start_server(children, tmp, database_url)
+    after = await states(again.url, sessions)
+    errors, regressed, running = [], 0, 0
+    for sid, old in before.items():
+        new = after[sid]
+        regressed += new["revision"] < old["revision"]
+        if old["status"] == new["status"] == "in_progress" and old["revision"] == new["revision"]:
+            running += 1
+            truth = old["elapsed_s"] + (new["server_time"] - old["server_time"])
+            errors.append(abs(new["elapsed_s"] - truth))
+    return {
+        "serving_again_s": again.start_s,
+        "sessions_compared": running,
+        "elapsed_error_max_s": round(max(errors, default=0.0), 3),
+        "revisions_regressed": regressed,
+        "_server": again,
+    }
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -692,6 +743,15 @@ def table(report: dict[str, Any]) -> str:
             f"{lv['client_processes']} processes, {sd['clients_cpu_pct']} % CPU steady",
         ),
     ]
+    rs = report["restart"]
+    rows.append(
+        (
+            "restart after SIGKILL: serving in",
+            f"{rs['serving_again_s']} s",
+            f"{rs['sessions_compared']} running sessions: elapsed error max "
+            f"{rs['elapsed_error_max_s']} s, revisions regressed {rs['revisions_regressed']}",
+        )
+    )
     if "gc" in report:
         gen2 = report["gc"]["gen2"]
         pauses = zip(report["gc"]["gen2_at_s"], report["gc"]["gen2_ms"], strict=True)
@@ -721,6 +781,14 @@ def table(report: dict[str, Any]) -> str:
             f"vs dict: {verdict(over)})",
         ),
         ("command p99 < 20 ms", verdict(ok2["p99_ms"] < TARGETS["command_p99_ms"])),
+        (
+            "restart < 3 s, elapsed ± 1 s",
+            verdict(
+                rs["serving_again_s"] < TARGETS["restart_s"]
+                and rs["elapsed_error_max_s"] <= TARGETS["restart_elapsed_error_s"]
+                and not rs["revisions_regressed"]
+            ),
+        ),
     ]
     width = max(len(r[0]) for r in rows) + 2
     out = [f"{k:<{width}}{v:<22}{note}" for k, v, note in rows]

@@ -21,11 +21,6 @@ app.add_typer(users, name="users")
 console = Console()
 
 
-# Young collections every 50,000 allocations instead of 700: a request's objects die before
-# one runs instead of being promoted, and the full collections those promotions trigger
-# (which walk every object of every open socket: ~0.9 s at 5,000 sockets) become rare.
-GC_THRESHOLDS = (50_000, 20, 100)
-
 
 @app.command()
 def serve(
@@ -64,7 +59,6 @@ def serve(
     # collector's full passes, which otherwise scan it again and again (bench/README.md).
     gc.collect()
     gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
     server.run()
 
 

@@ -80,6 +80,8 @@ def test_live_socket(server: tuple[str, dict[str, str]], tmp_path: Path) -> None
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
     with connect(f"{ws_url}/api/sessions/{sid}/live?token={other}") as ws:
         assert receive(ws)["error"] == "not_found"
+    with connect(f"{ws_url}/api/sessions/not-a-session/live?token={mine}") as ws:
+        assert receive(ws)["error"] == "not_found"
     with connect(f"{ws_url}/api/sessions/{sid}/live") as ws:
         ws.send(json.dumps({"type": "hello"}))
         assert receive(ws)["error"] == "bad_request"

@@ -216,6 +216,13 @@ async def test_bad_session_input(client: httpx.AsyncClient, make_user: MakeUser)
     sid = (await new_session(client, athlete))["id"]
     long_key = await send(client, athlete, sid, "start", **{"Idempotency-Key": "k" * 201})
     assert long_key.status_code == 422
+    # The state read has a fast path for canonical ids; the other spellings of a UUID read
+    # the same session, and what is no UUID is refused naming the field.
+    for spelling in (sid.upper(), sid.replace("-", ""), f"{{{sid}}}"):
+        r = await client.get(f"/api/sessions/{spelling}", headers=athlete.headers)
+        assert r.status_code == 200 and r.json()["id"] == sid, (spelling, r.text)
+    malformed = await client.get("/api/sessions/12345", headers=athlete.headers)
+    assert malformed.status_code == 422 and "path.session_id" in malformed.json()["detail"]
 
 
 async def test_the_deadline_job_settles_boundaries_into_the_log(

@@ -3,12 +3,31 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from setpoint.auth.tables import CoachLink, User
 from setpoint.db import paging
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
+
+
+def _subscribed_query() -> Select[uuid.UUID, Webhook]:
+    ids: BindParameter[list[uuid.UUID]] = bindparam("ids", expanding=True)
+    owners = union_all(
+        select(User.id.label("user_id"), User.id.label("owner_id")).where(User.id.in_(ids)),
+        select(CoachLink.athlete_id, CoachLink.coach_id).where(CoachLink.athlete_id.in_(ids)),
+    ).subquery()
+    return (
+        select(owners.c.user_id, Webhook)
+        .join(Webhook, Webhook.owner_id == owners.c.owner_id)
+        .where(Webhook.active.is_(True))
+    )
+
+
+# Built once: a subquery built per call leaves ~100 objects in reference cycles behind, and
+# the deadline job runs this for every batch of boundaries.
+_SUBSCRIBED = _subscribed_query()
 
 
 async def subscribed(
@@ -16,15 +35,7 @@ async def subscribed(
 ) -> dict[uuid.UUID, list[Webhook]]:
     """Active webhooks of each user and of the user's coaches, in one query."""
     ids = list(user_ids)
-    owners = union_all(
-        select(User.id.label("user_id"), User.id.label("owner_id")).where(User.id.in_(ids)),
-        select(CoachLink.athlete_id, CoachLink.coach_id).where(CoachLink.athlete_id.in_(ids)),
-    ).subquery()
-    rows = await session.execute(
-        select(owners.c.user_id, Webhook)
-        .join(Webhook, Webhook.owner_id == owners.c.owner_id)
-        .where(Webhook.active.is_(True))
-    )
+    rows = (await session.execute(_SUBSCRIBED, {"ids": ids})).tuples()
     hooks: dict[uuid.UUID, list[Webhook]] = {user_id: [] for user_id in ids}
     for user_id, hook in rows:
         hooks[user_id].append(hook)

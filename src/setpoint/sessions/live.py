@@ -23,13 +23,13 @@ from starlette.websockets import WebSocketDisconnected
 from setpoint.auth.model import Actor
 from setpoint.auth.service import actor_for_token
 from setpoint.context import Context
-from setpoint.errors import BadRequest, SetpointError, invalid_fields
+from setpoint.errors import BadRequest, NotFound, SetpointError, invalid_fields
 from setpoint.heartrate import service as heartrate
 from setpoint.heartrate.schemas import SamplesIn
 from setpoint.sessions import service
 from setpoint.sessions.schemas import Command
 
-PATH = "/api/sessions/{session_id:uuid}/live"
+PATH = "/api/sessions/{session_id}/live"
 AUTH_TIMEOUT_S = 10
 COMMANDS = frozenset(Command.__args__)  # type: ignore[attr-defined]
 CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
@@ -39,16 +39,20 @@ async def live(websocket: WebSocket) -> None:
     """A plain Starlette route (added at `PATH`): a socket holds its handler's frames for
     hours, and the fewer they are, the less each full garbage collection has to walk."""
     ctx: Context = websocket.app.state.context
-    session_id: uuid.UUID = websocket.path_params["session_id"]
     await websocket.accept()
+    raw_id = websocket.path_params["session_id"]
+    try:
+        session_id = uuid.UUID(raw_id)
+    except ValueError:
+        await _refuse(websocket, NotFound(f"session {raw_id!r} does not exist"))
+        return
     # Subscribe before reading the snapshot, so no update falls between the two; a client
     # ignores updates whose `revision` is not newer than what it has.
     with ctx.hub.subscribe(f"session:{session_id}") as subscription:
         try:
             actor, snapshot = await _authenticate(ctx, websocket, session_id)
         except SetpointError as exc:
-            await websocket.send_text(json.dumps({"type": "error", **exc.body()}))
-            await websocket.close(code=CLOSE_CODES.get(exc.status, 4400))
+            await _refuse(websocket, exc)
             return
         except (WebSocketDisconnect, TimeoutError):
             return
@@ -72,6 +76,11 @@ async def live(websocket: WebSocket) -> None:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
+
+
+async def _refuse(websocket: WebSocket, exc: SetpointError) -> None:
+    await websocket.send_text(json.dumps({"type": "error", **exc.body()}))
+    await websocket.close(code=CLOSE_CODES.get(exc.status, 4400))
 
 
 async def _authenticate(
