@@ -21,7 +21,6 @@ app.add_typer(users, name="users")
 console = Console()
 
 
-
 @app.command()
 def serve(
     host: Annotated[
