@@ -4,9 +4,10 @@ figures of a bench come from runs with the plain command).
     python bench/_gc_serve.py GC_LOG.json [--freeze-after S] serve --host 127.0.0.1 --port 8000
 
 Each collection is recorded as `[wall time at its end, generation, seconds, collected]`; the
-list is written to GC_LOG.json when the server exits. `--freeze-after S` calls `gc.freeze()`
-S seconds after the start (an experiment: what the pauses would be if the objects alive after
-the start-up were left out of collections).
+list is written to GC_LOG.json every 5 s (a bench may end the server with SIGKILL) and when
+the server exits. `--freeze-after S` calls `gc.freeze()` S seconds after the start (an
+experiment: what the pauses would be if the objects alive after the start-up were left out
+of collections).
 """
 
 from __future__ import annotations
@@ -39,7 +40,17 @@ def main() -> None:
     if rest[:1] == ["--freeze-after"]:
         threading.Timer(float(rest[1]), gc.freeze).start()
         rest = rest[2:]
-    atexit.register(lambda: log.write_text(json.dumps(pauses)))
+
+    def write() -> None:
+        log.write_text(json.dumps(pauses))
+
+    def every_few_seconds() -> None:
+        while True:
+            time.sleep(5)
+            write()
+
+    atexit.register(write)
+    threading.Thread(target=every_few_seconds, daemon=True).start()
     gc.callbacks.append(_on_gc)
     from setpoint.cli import app
 

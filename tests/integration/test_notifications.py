@@ -4,12 +4,14 @@ real local HTTP receiver that checks the signature."""
 from __future__ import annotations
 
 import random
+import uuid
 
 import httpx
 from fastapi import FastAPI
 
 from setpoint.auth.model import Role
 from setpoint.context import Context
+from setpoint.notifications import repository
 from setpoint.notifications.jobs import WebhookDeliveries
 from setpoint.notifications.model import DISABLE_AFTER, MAX_ATTEMPTS
 from setpoint.sessions.jobs import SessionDeadlines
@@ -159,3 +161,27 @@ async def test_webhook_input_and_ownership(client: httpx.AsyncClient, make_user:
         await client.delete(f"/api/webhooks/{hook['id']}", headers=athlete.headers)
     ).status_code == 204
     assert (await client.get("/api/webhooks", headers=athlete.headers)).json() == []
+
+
+async def test_webhooks_of_a_batch_are_looked_up_per_user(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """The deadline job looks up the webhooks of all its athletes in one query: each athlete
+    gets their own and their coaches', nobody else's."""
+    ctx: Context = app.state.context
+    coach = await make_user(Role.COACH)
+    coached, alone, quiet = await make_user(coach=coach), await make_user(), await make_user()
+    hooks = {}
+    for owner in (coach, alone):
+        r = await client.post(
+            "/api/webhooks",
+            headers=owner.headers,
+            json={"url": f"http://127.0.0.1:9/{owner.id}", "secret": SECRET},
+        )
+        hooks[owner.id] = r.json()["id"]
+    async with ctx.db.transaction(write=False) as uow:
+        found = await repository.subscribed(
+            uow.session, [uuid.UUID(u.id) for u in (coached, alone, quiet)]
+        )
+    by_user = {str(user): sorted(str(h.id) for h in hs) for user, hs in found.items()}
+    assert by_user == {coached.id: [hooks[coach.id]], alone.id: [hooks[alone.id]], quiet.id: []}

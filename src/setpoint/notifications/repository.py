@@ -35,7 +35,7 @@ async def subscribed(
 ) -> dict[uuid.UUID, list[Webhook]]:
     """Active webhooks of each user and of the user's coaches, in one query."""
     ids = list(user_ids)
-    rows = (await session.execute(_SUBSCRIBED, {"ids": ids})).tuples()
+    rows = await session.execute(_SUBSCRIBED, {"ids": ids})
     hooks: dict[uuid.UUID, list[Webhook]] = {user_id: [] for user_id in ids}
     for user_id, hook in rows:
         hooks[user_id].append(hook)
