@@ -17,7 +17,6 @@ from typing import Any
 
 from setpoint.auth import service as auth_service
 from setpoint.auth.model import Actor, Role
-from setpoint.auth.passwords import Passwords
 from setpoint.clock import SystemClock
 from setpoint.config import Settings
 from setpoint.context import Context
@@ -26,6 +25,7 @@ from setpoint.db.engine import Database
 from setpoint.heartrate import service as heartrate_service
 from setpoint.heartrate.model import Profile
 from setpoint.sessions import service as session_service
+from setpoint.wiring import build_context
 from setpoint.workouts import service as workout_service
 from setpoint.workouts.schemas import WorkoutIn
 
@@ -118,7 +118,7 @@ async def seed_athletes(
     t0 = time.monotonic()
     try:
         await migrate.upgrade(db)
-        ctx = Context(settings, db, SystemClock(), Passwords(settings))
+        ctx = build_context(settings, SystemClock(), db=db)
         out: list[Seeded] = []
         for at in range(0, len(athletes), BATCH):
             async with db.transaction() as uow:

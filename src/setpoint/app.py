@@ -24,12 +24,10 @@ from setpoint import __version__, logs
 from setpoint.auth import endpoints as auth_endpoints
 from setpoint.auth.deps import token_of
 from setpoint.auth.model import Role
-from setpoint.auth.passwords import Passwords
 from setpoint.auth.service import actor_for_token
 from setpoint.clock import Clock, SystemClock
 from setpoint.config import Settings, get_settings
 from setpoint.context import Context
-from setpoint.db.engine import Database
 from setpoint.errors import (
     Forbidden,
     MalformedJson,
@@ -42,13 +40,13 @@ from setpoint.exports import endpoints as export_endpoints
 from setpoint.heartrate import endpoints as heartrate_endpoints
 from setpoint.heartrate.service import write_pending
 from setpoint.notifications import endpoints as notification_endpoints
-from setpoint.notifications.jobs import WebhookDeliveries
 from setpoint.sessions import endpoints as session_endpoints
 from setpoint.sessions import live
-from setpoint.sessions.jobs import PRESENCE_FLUSH_S, SessionDeadlines, flush_seen, recover_sessions
+from setpoint.sessions.jobs import PRESENCE_FLUSH_S, flush_seen, recover_sessions
 from setpoint.strength import endpoints as strength_endpoints
+from setpoint.wiring import build_context, worker_loop
 from setpoint.workers.hub import create_hub
-from setpoint.workers.loop import Job, WorkerLoop, every
+from setpoint.workers.loop import every
 from setpoint.workouts import endpoints as workout_endpoints
 
 REQUESTS = Counter(
@@ -80,7 +78,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub = create_hub(settings.redis_url)
         await hub.start()
-        ctx = Context(settings, Database(settings.database_url), clock, Passwords(settings), hub)
+        ctx = build_context(settings, clock, hub)
         app.state.context = ctx
         await recover_sessions(ctx)
         if settings.run_workers:
@@ -127,12 +125,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(notification_endpoints.router)
     _add_ops_routes(app)
     return app
-
-
-def worker_loop(ctx: Context) -> WorkerLoop:
-    """Every background job, in one loop: run by `serve` (embedded) or `setpoint worker`."""
-    jobs: list[Job] = [SessionDeadlines(ctx), WebhookDeliveries(ctx)]
-    return WorkerLoop(jobs, ctx.timeline, ctx.hub, ctx.settings.worker_poll_s)
 
 
 # --- errors ------------------------------------------------------------------------------

@@ -76,13 +76,10 @@ def worker() -> None:
 async def _worker() -> None:
     import signal
 
-    from setpoint.app import worker_loop
-    from setpoint.auth.passwords import Passwords
     from setpoint.clock import SystemClock
-    from setpoint.context import Context
-    from setpoint.db.engine import Database
     from setpoint.logs import configure
     from setpoint.sessions.jobs import recover_sessions
+    from setpoint.wiring import build_context, worker_loop
     from setpoint.workers.hub import create_hub
 
     settings = get_settings()
@@ -90,9 +87,7 @@ async def _worker() -> None:
     await _migrate("head")
     hub = create_hub(settings.redis_url)
     await hub.start()
-    ctx = Context(
-        settings, Database(settings.database_url), SystemClock(), Passwords(settings), hub
-    )
+    ctx = build_context(settings, SystemClock(), hub)
     await recover_sessions(ctx)
     loop = worker_loop(ctx)
     ctx.workers = loop
@@ -199,18 +194,17 @@ def create_user(
 
 
 async def _create_user(email: str, password: str, role: Role, coach: str | None) -> str:
-    from setpoint.auth.passwords import Passwords
     from setpoint.auth.service import create_user
     from setpoint.clock import SystemClock
-    from setpoint.context import Context
     from setpoint.db import migrate as m
     from setpoint.db.engine import Database
+    from setpoint.wiring import build_context
 
     settings = get_settings()
     db = Database(settings.database_url)
     try:
         await m.upgrade(db)
-        ctx = Context(settings, db, SystemClock(), Passwords(settings))
+        ctx = build_context(settings, SystemClock(), db=db)
         async with db.transaction() as uow:
             user = await create_user(ctx, uow.session, email, password, role, coach)
         return str(user.id)

@@ -21,11 +21,10 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from setpoint.auth import service as auth_service
 from setpoint.auth.model import Role
-from setpoint.auth.passwords import Passwords
 from setpoint.clock import SystemClock
 from setpoint.config import Settings
-from setpoint.context import Context
 from setpoint.db.engine import Database
+from setpoint.wiring import build_context
 from tests.e2e.test_cli_and_server import SETPOINT, free_port, wait_until_up
 
 FAST_HASHING = {"SETPOINT_ARGON2_MEMORY_KIB": "1024", "SETPOINT_ARGON2_TIME_COST": "1"}
@@ -142,7 +141,7 @@ async def create_athletes(database_url: str, emails: list[str]) -> None:
     the same, one slow process start per user)."""
     settings = Settings(database_url=database_url, argon2_time_cost=1, argon2_memory_kib=1024)
     db = Database(database_url)
-    ctx = Context(settings, db, SystemClock(), Passwords(settings))
+    ctx = build_context(settings, SystemClock(), db=db)
     try:
         async with db.transaction() as uow:
             for email in emails:

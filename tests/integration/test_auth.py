@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from setpoint.auth.model import Role
+from setpoint.auth.model import ActorCache, Role
 from tests.conftest import MakeUser
 from tests.support import FakeClock
 
@@ -190,5 +190,5 @@ async def test_a_token_revoked_by_another_node_stops_working_within_seconds(
     assert (await client.get("/api/me", headers=athlete.headers)).status_code == 200
     async with ctx.db.transaction() as uow:  # as another node's DELETE /api/auth/token would
         await uow.session.execute(update(AccessToken).values(revoked_at=clock.now()))
-    clock.advance(ctx.actors.ttl_s + 0.1)
+    clock.advance(ctx.part(ActorCache).ttl_s + 0.1)
     assert (await client.get("/api/me", headers=athlete.headers)).status_code == 401

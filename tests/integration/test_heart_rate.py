@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from setpoint.auth.model import Role
 from setpoint.context import Context
-from setpoint.heartrate.live import BURST, MAX_BATCH
+from setpoint.heartrate.live import BURST, MAX_BATCH, HeartRates
 from setpoint.heartrate.service import write_pending
 from setpoint.notifications.jobs import WebhookDeliveries
 from tests.conftest import MakeUser, UserHandle
@@ -130,7 +130,8 @@ async def test_an_excursion_raises_one_alert_and_one_back_in_zone(
     assert alert["payload"]["direction"] == "above" and alert["payload"]["high"] == 165
     assert alert["payload"]["segment_index"] == 1 and alert["payload"]["bpm"] > 165
 
-    await WebhookDeliveries(ctx).run_due(ctx.timeline.now())
+    job = WebhookDeliveries(ctx)
+    await job.run_due(job.now())
     delivered = [(b["type"], b["payload"].get("direction")) for b in receiver.verified()]
     assert sorted(delivered, key=str) == [("BackInZone", None), ("ZoneDeviation", "above")]
 
@@ -143,8 +144,8 @@ async def test_an_alert_already_raised_is_not_raised_again_after_a_restart(
     sid = await running(client, athlete)
     clock.advance(60)
     await beat(client, athlete, clock, sid, [140] * 20)  # below 150–165: one alert
-    assert ctx.heart_rates.get(uuid.UUID(sid)) is not None
-    ctx.heart_rates.drop(uuid.UUID(sid))
+    assert ctx.part(HeartRates).get(uuid.UUID(sid)) is not None
+    ctx.part(HeartRates).drop(uuid.UUID(sid))
     await beat(client, athlete, clock, sid, [140] * 20)  # a new process, still below
     assert (await events_of(client, athlete, sid)).count("ZoneDeviation") == 1
 
@@ -156,8 +157,8 @@ async def test_samples_are_stored_in_batches_and_summarized(
     athlete = await make_user()
     sid = await running(client, athlete)
     await beat(client, athlete, clock, sid, [130] * 59)  # warm-up, zone 2, in target
-    assert len(ctx.heart_rates.waiting(uuid.UUID(sid))) == 59
-    assert await write_pending(ctx) == 59 and not ctx.heart_rates.waiting(uuid.UUID(sid))
+    assert len(ctx.part(HeartRates).waiting(uuid.UUID(sid))) == 59
+    assert await write_pending(ctx) == 59 and not ctx.part(HeartRates).waiting(uuid.UUID(sid))
     await beat(client, athlete, clock, sid, [158] * 60 + [170] * 60)  # half the interval in
     # A retried batch (same times) is not stored twice.
     retry = [{"t": clock.now().timestamp() - i, "bpm": 170} for i in range(3)]

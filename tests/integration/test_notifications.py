@@ -56,7 +56,8 @@ async def test_session_events_reach_the_inbox_and_a_signed_webhook(
     ).json()
     assert coach_view["total"] == 1
 
-    assert await WebhookDeliveries(ctx).run_due(ctx.timeline.now()) is None  # all sent
+    job = WebhookDeliveries(ctx)
+    assert await job.run_due(job.now()) is None  # all sent
     bodies = receiver.verified()
     assert len(bodies) == len(receiver.received) == 8 + 1  # the athlete's 8, the coach's 1
     completed = [b for b in bodies if b["type"] == "SessionCompleted"]
@@ -88,14 +89,14 @@ async def test_failing_receivers_are_retried_with_backoff_then_disabled(
     await send(client, athlete, sid, "start")
     await send(client, athlete, sid, "finish")  # one SessionCompleted notification
     job = WebhookDeliveries(ctx, random.Random(1))
-    retry_at = await job.run_due(ctx.timeline.now())
-    assert retry_at is not None and 1 <= retry_at - ctx.timeline.now() <= 3  # 2 s, jittered
-    assert await job.run_due(ctx.timeline.now()) == retry_at  # not due yet: nothing sent
+    retry_at = await job.run_due(job.now())
+    assert retry_at is not None and 1 <= retry_at - job.now() <= 3  # 2 s, jittered
+    assert await job.run_due(job.now()) == retry_at  # not due yet: nothing sent
     assert len(receiver.received) == 1
     delays = []
     for _ in range(MAX_ATTEMPTS - 1):
-        clock.advance(retry_at - ctx.timeline.now())
-        before = ctx.timeline.now()
+        clock.advance(retry_at - job.now() + 1e-3)  # the wall clock counts microseconds
+        before = job.now()
         retry_at = await job.run_due(before)
         if retry_at is not None:
             delays.append(retry_at - before)
@@ -111,17 +112,17 @@ async def test_failing_receivers_are_retried_with_backoff_then_disabled(
         other = (await new_session(client, athlete))["id"]
         await send(client, athlete, other, "start")
         await send(client, athlete, other, "finish")
-        await job.run_due(ctx.timeline.now())
+        await job.run_due(job.now())
     listed = (await client.get("/api/webhooks", headers=athlete.headers)).json()
     assert listed[0]["active"] is False and "failed calls in a row" in listed[0]["disabled_reason"]
     sent = len(receiver.received)
-    await job.run_due(ctx.timeline.now() + 10_000)
+    await job.run_due(job.now() + 10_000)
     assert len(receiver.received) == sent  # disabled: nothing more goes out
     receiver.status = 200
     enabled = await client.post(f"/api/webhooks/{hook['id']}/enable", headers=athlete.headers)
     assert enabled.json()["active"] is True
     clock.advance(10_000)
-    await job.run_due(ctx.timeline.now())
+    await job.run_due(job.now())
     assert len(receiver.received) > sent
 
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from setpoint.auth.model import Role
 from setpoint.context import Context
 from setpoint.sessions.jobs import SessionDeadlines, flush_seen, recover_sessions
+from setpoint.sessions.presence import Presence
 from tests.conftest import MakeUser, UserHandle
 from tests.support import FakeClock
 
@@ -273,7 +274,9 @@ async def test_recovery_pauses_stale_sessions_and_keeps_fresh_ones(
         (watching_athlete, watched),
     ):
         await send(client, athlete, sid, "start")
-    with ctx.watch(uuid.UUID(watched)):  # a live socket stays open, silent, for the whole ride
+    with ctx.part(Presence).watch(
+        uuid.UUID(watched)
+    ):  # a live socket stays open, silent, for the whole ride
         clock.advance(3000)
         await state(client, fresh_athlete, fresh)  # the fresh athlete's player asks once
         await flush_seen(ctx)

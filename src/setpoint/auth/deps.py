@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from setpoint.auth import service
 from setpoint.auth.model import Actor
-from setpoint.context import Ctx
+from setpoint.dependencies import Ctx
 from setpoint.errors import NotAuthenticated
 
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response
 from setpoint.auth import service
 from setpoint.auth.deps import CurrentActor, Token
 from setpoint.auth.schemas import MeOut, TokenOut, TokenRequest, UserCreate, UserOut
-from setpoint.context import Ctx, UoW
+from setpoint.dependencies import Ctx, UoW
 from setpoint.errors import Forbidden
 
 router = APIRouter(prefix="/api", tags=["auth"])

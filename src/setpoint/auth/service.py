@@ -8,7 +8,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setpoint.auth import repository
-from setpoint.auth.model import Actor, Role, hash_token, new_token
+from setpoint.auth.model import Actor, ActorCache, Role, hash_token, new_token
+from setpoint.auth.passwords import Passwords
 from setpoint.auth.tables import AccessToken, CoachLink, User
 from setpoint.context import Context
 from setpoint.errors import (
@@ -51,7 +52,7 @@ async def create_user(
         if coach is None or coach.role != Role.COACH:
             raise NotFound(f"coach: no coach with e-mail {coach_email}")
     now = ctx.clock.now()
-    password_hash = await asyncio.to_thread(ctx.passwords.hash, password)
+    password_hash = await asyncio.to_thread(ctx.part(Passwords).hash, password)
     user = User(email=email, password_hash=password_hash, role=role, created_at=now)
     session.add(user)
     await session.flush()
@@ -66,7 +67,7 @@ async def issue_token(
 ) -> tuple[str, AccessToken]:
     user = await repository.user_by_email(session, email.strip().lower())
     ok = await asyncio.to_thread(
-        ctx.passwords.verify, user.password_hash if user else None, password
+        ctx.part(Passwords).verify, user.password_hash if user else None, password
     )
     if user is None or not ok:
         raise InvalidCredentials("email or password is wrong")
@@ -87,14 +88,14 @@ async def issue_token(
 async def revoke_token(ctx: Context, session: AsyncSession, token: str) -> None:
     token_hash = hash_token(token)
     await repository.revoke_token(session, token_hash, ctx.clock.now())
-    ctx.actors.drop(token_hash)
+    ctx.part(ActorCache).drop(token_hash)
 
 
 async def actor_for_token(ctx: Context, token: str) -> Actor:
     """Who holds `token`: from the actor cache, else read in a transaction of its own (so a
     request that needs nothing else from the database opens none)."""
     token_hash, now = hash_token(token), ctx.timeline.now()
-    actor = ctx.actors.get(token_hash, now)
+    actor = ctx.part(ActorCache).get(token_hash, now)
     if actor is not None:
         return actor
     async with ctx.db.transaction(write=False) as uow:
@@ -103,7 +104,7 @@ async def actor_for_token(ctx: Context, token: str) -> Actor:
             raise NotAuthenticated("the bearer token is unknown, expired or revoked")
         user, expires_at = found
         actor = await actor_for_user(uow.session, user)
-    ctx.actors.put(token_hash, actor, now, expires_at.timestamp())
+    ctx.part(ActorCache).put(token_hash, actor, now, expires_at.timestamp())
     return actor
 
 

@@ -1,9 +1,9 @@
 """Every area's tables on one metadata: what migrations and the schema check compare against."""
 
+from setpoint.auth.keys import ServerKey
 from setpoint.auth.tables import AccessToken, CoachLink, User
 from setpoint.db.base import Base
 from setpoint.heartrate.tables import AthleteProfile, HeartRateSample
-from setpoint.keys import ServerKey
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
 from setpoint.sessions.tables import IdempotencyKey, SessionDraft, SessionEvent, SessionRow
 from setpoint.strength.tables import ExerciseSet, ProgressRow

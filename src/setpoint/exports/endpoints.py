@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Response
 
 from setpoint.auth.deps import CurrentActor
-from setpoint.context import UoW
+from setpoint.dependencies import UoW
 from setpoint.exports import service
 from setpoint.workouts.service import visible
 

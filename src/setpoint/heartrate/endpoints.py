@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from setpoint.auth.deps import CurrentActor
-from setpoint.context import Ctx, UoW
+from setpoint.dependencies import Ctx, UoW
 from setpoint.heartrate import service
 from setpoint.heartrate.model import Profile
 from setpoint.heartrate.schemas import ProfileIn, ProfileOut, SamplesIn, SamplesOut

@@ -22,7 +22,7 @@ from setpoint.heartrate import repository
 from setpoint.heartrate import summary as hr_summary
 from setpoint.heartrate.deviation import DeviationState, Direction
 from setpoint.heartrate.filter import Sample
-from setpoint.heartrate.live import HrEvent, Tracker
+from setpoint.heartrate.live import HeartRates, HrEvent, Tracker
 from setpoint.heartrate.model import Profile, ZoneModel, check_profile
 from setpoint.heartrate.summary import StoredSample
 from setpoint.heartrate.tables import AthleteProfile
@@ -77,7 +77,7 @@ async def replace(
     row.ftp_w, row.zone_model = profile.ftp_w, profile.zone_model
     row.updated_at = ctx.clock.now()
     await session.flush()
-    uow.after_commit(lambda: ctx.heart_rates.forget_athlete(user_id))
+    uow.after_commit(lambda: ctx.part(HeartRates).forget_athlete(user_id))
     return row
 
 
@@ -97,7 +97,7 @@ async def ingest(
     state = machine.view(snap.plan, snap.anchors, now)
     if state.status is not Status.IN_PROGRESS:
         raise SessionNotRunning(f"session is {state.status.value}; heart rate needs it running")
-    tracker = ctx.heart_rates.get(session_id) or await _tracker(ctx, snap, state.segment_index)
+    tracker = ctx.part(HeartRates).get(session_id) or await _tracker(ctx, snap, state.segment_index)
     wait = tracker.bucket.take(len(samples), now)
     if wait:
         raise TooManyRequests(
@@ -112,7 +112,7 @@ async def ingest(
         return machine.view(snap.plan, snap.anchors, at).segment_index
 
     fed = tracker.feed(samples, now, segment_at)
-    ctx.heart_rates.queue(session_id, fed.stored)
+    ctx.part(HeartRates).queue(session_id, fed.stored)
     view = tracker.view(now, state.segment_index)
     events = [_event_doc(index, event) for index, event in fed.events]
     if events:
@@ -134,10 +134,10 @@ async def _tracker(ctx: Context, snap: Snapshot, segment_index: int) -> Tracker:
         side = Direction(last["direction"])  # its `above_at` or `below_at` is the alert's time
         deviation = DeviationState(raised=side, **{f"{side.value}_at": last["at"]})
     bands = segment_bands(snap.plan, zones)
-    tracker = ctx.heart_rates.get(snap.id)  # made by a concurrent batch meanwhile
+    tracker = ctx.part(HeartRates).get(snap.id)  # made by a concurrent batch meanwhile
     if tracker is None:
         tracker = Tracker(snap.id, snap.athlete_id, zones, bands, segment_index, deviation)
-        ctx.heart_rates.add(tracker)
+        ctx.part(HeartRates).add(tracker)
     return tracker
 
 
@@ -161,13 +161,13 @@ async def _record(ctx: Context, snap: Snapshot, events: list[dict[str, Any]]) ->
 async def write_pending(ctx: Context) -> int:
     """Write the accepted samples waiting in this process, a chunk per transaction; what a
     failure left unwritten waits for the next try."""
-    pending = ctx.heart_rates.take_pending()
+    pending = ctx.part(HeartRates).take_pending()
     for start in range(0, len(pending), WRITE_CHUNK):
         try:
             async with ctx.db.transaction() as uow:
                 await repository.add_samples(uow.session, pending[start : start + WRITE_CHUNK])
         except BaseException:
-            ctx.heart_rates.put_back(pending[start:])
+            ctx.part(HeartRates).put_back(pending[start:])
             raise
     return len(pending)
 
@@ -180,10 +180,10 @@ async def summary(
     row = await sessions_service.visible(session, actor, session_id)
     stored = await repository.samples(session, session_id)
     seen = {s.t for s in stored}
-    waiting = [s for s in ctx.heart_rates.waiting(session_id) if s.t not in seen]
+    waiting = [s for s in ctx.part(HeartRates).waiting(session_id) if s.t not in seen]
     samples: list[StoredSample] = sorted([*stored, *waiting], key=lambda s: s.t)
     zones = zones_for(await profile_of(session, row.athlete_id))
-    bands = segment_bands(plan_of(row), zones)
+    bands = segment_bands(plan_of(ctx, row), zones)
     alerts = await repository.deviation_counts(session, session_id)
     return {
         "session": sessions_service.state_of(ctx, row, ctx.timeline.now()),

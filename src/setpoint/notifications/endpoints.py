@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from setpoint.auth.deps import CurrentActor
-from setpoint.context import Ctx, UoW
+from setpoint.dependencies import Ctx, UoW
 from setpoint.notifications import repository, service
 from setpoint.notifications.schemas import (
     DeliveryOut,

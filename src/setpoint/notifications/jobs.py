@@ -1,33 +1,27 @@
-"""The webhook delivery job: due deliveries are leased in one short transaction, sent with no
-transaction open, and their outcomes written in another; a failed call is retried with
+"""The webhook delivery job (a `LeasedJob`, on the wall clock): due deliveries are leased,
+sent with no transaction open, and their outcomes written; a failed call is retried with
 exponential backoff and jitter, a webhook that keeps failing is disabled (visible in the API)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
-import time
+import ssl
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
 
+from setpoint.auth.keys import fernet
 from setpoint.context import Context
-from setpoint.keys import fernet
+from setpoint.db.engine import UnitOfWork
 from setpoint.notifications import repository
-from setpoint.notifications.model import (
-    DISABLE_AFTER,
-    MAX_ATTEMPTS,
-    SIGNATURE_HEADER,
-    backoff_s,
-    signature,
-)
+from setpoint.notifications.model import DISABLE_AFTER, MAX_ATTEMPTS, SIGNATURE_HEADER, signature
 from setpoint.notifications.service import FERNET_NAME, WEBHOOK_JOB
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
+from setpoint.workers.leases import LeasedJob, backoff_s
 
-BATCH = 50
-LEASE_S = 60.0
 TIMEOUT_S = 5.0
 
 
@@ -53,38 +47,34 @@ def _body(n: Notification) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
-class WebhookDeliveries:
+class WebhookDeliveries(LeasedJob[_Call, str | None]):
+    """Outcome of a call: None when the receiver took it (2xx), else what went wrong."""
+
     name = WEBHOOK_JOB
 
     def __init__(self, ctx: Context, rng: random.Random | None = None) -> None:
-        self.ctx = ctx
-        self.rng = rng or random.Random()
+        super().__init__(ctx, rng)
+        self._tls = ssl.create_default_context()  # made once: each call's client reuses it
 
-    async def run_due(self, now: float) -> float | None:
-        async with self.ctx.db.transaction() as uow:
-            claimed = await repository.claim_deliveries(uow.session, now, LEASE_S, BATCH)
-            box = await fernet(self.ctx.settings, uow.session, FERNET_NAME)
-            calls = [
-                _Call(
-                    d.id,
-                    w.id,
-                    w.url,
-                    box.decrypt(w.secret_encrypted.encode()).decode(),
-                    n.type,
-                    _body(n),
-                )
-                for d, w, n in claimed
-            ]
-        if calls:
-            async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False) as client:
-                errors = await asyncio.gather(*(self._send(client, call) for call in calls))
-            await self._record(calls, errors)
-        async with self.ctx.db.transaction(write=False) as uow:
-            return await repository.next_delivery_at(uow.session)
+    async def claim(
+        self, uow: UnitOfWork, now: float, lease_until: float, limit: int
+    ) -> list[_Call]:
+        claimed = await repository.claim_deliveries(uow.session, now, lease_until, limit)
+        box = await fernet(self.ctx.settings, uow.session, FERNET_NAME)
+        return [
+            _Call(
+                d.id,
+                w.id,
+                w.url,
+                box.decrypt(w.secret_encrypted.encode()).decode(),
+                n.type,
+                _body(n),
+            )
+            for d, w, n in claimed
+        ]
 
-    async def _send(self, client: httpx.AsyncClient, call: _Call) -> str | None:
-        """None when the receiver took it (2xx), else what went wrong."""
-        timestamp = int(time.time())
+    async def act(self, call: _Call) -> str | None:
+        timestamp = int(self.now())
         headers = {
             "Content-Type": "application/json",
             "X-Setpoint-Event": call.kind,
@@ -93,35 +83,45 @@ class WebhookDeliveries:
             SIGNATURE_HEADER: signature(call.secret, timestamp, call.body),
         }
         try:
-            response = await client.post(call.url, content=call.body, headers=headers)
+            async with httpx.AsyncClient(
+                timeout=TIMEOUT_S, follow_redirects=False, verify=self._tls
+            ) as client:
+                response = await client.post(call.url, content=call.body, headers=headers)
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"[:500]
         return None if response.is_success else f"HTTP {response.status_code}"
 
-    async def _record(self, calls: list[_Call], errors: list[str | None]) -> None:
-        async with self.ctx.db.transaction() as uow:
-            now = self.ctx.timeline.now()
-            for call, error in zip(calls, errors, strict=True):
-                delivery = await uow.session.get(WebhookDelivery, call.delivery_id)
-                hook = await uow.session.get(Webhook, call.webhook_id)
-                if delivery is None or hook is None:  # the webhook was deleted meanwhile
-                    continue
-                delivery.attempts += 1
-                delivery.lease_until = None
-                if error is None:
-                    delivery.status, delivery.next_attempt_at = "delivered", None
-                    delivery.delivered_at = self.ctx.clock.now()
-                    hook.consecutive_failures = 0
-                    continue
-                delivery.last_error = error
-                hook.consecutive_failures += 1
-                if delivery.attempts >= MAX_ATTEMPTS:
-                    delivery.status, delivery.next_attempt_at = "failed", None
-                else:
-                    delivery.next_attempt_at = now + backoff_s(delivery.attempts, self.rng)
-                if hook.active and hook.consecutive_failures >= DISABLE_AFTER:
-                    hook.active = False
-                    hook.disabled_reason = (
-                        f"disabled after {hook.consecutive_failures} failed calls in a row; "
-                        f"last: {error}"
-                    )
+    async def record(
+        self,
+        uow: UnitOfWork,
+        calls: Sequence[_Call],
+        errors: Sequence[str | None],
+        now: float,
+    ) -> None:
+        for call, error in zip(calls, errors, strict=True):
+            delivery = await uow.session.get(WebhookDelivery, call.delivery_id)
+            hook = await uow.session.get(Webhook, call.webhook_id)
+            if delivery is None or hook is None:  # the webhook was deleted meanwhile
+                continue
+            delivery.attempts += 1
+            delivery.lease_until = None
+            if error is None:
+                delivery.status, delivery.next_attempt_at = "delivered", None
+                delivery.delivered_at = self.ctx.clock.now()
+                hook.consecutive_failures = 0
+                continue
+            delivery.last_error = error
+            hook.consecutive_failures += 1
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status, delivery.next_attempt_at = "failed", None
+            else:
+                delivery.next_attempt_at = now + backoff_s(delivery.attempts, self.rng)
+            if hook.active and hook.consecutive_failures >= DISABLE_AFTER:
+                hook.active = False
+                hook.disabled_reason = (
+                    f"disabled after {hook.consecutive_failures} failed calls in a row; "
+                    f"last: {error}"
+                )
+
+    async def next_due(self, uow: UnitOfWork) -> float | None:
+        return await repository.next_delivery_at(uow.session)

@@ -3,13 +3,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
 from setpoint.auth.tables import CoachLink, User
 from setpoint.db import paging
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
+from setpoint.workers.leases import due
 
 
 def _subscribed_query() -> Select[uuid.UUID, Webhook]:
@@ -71,27 +72,19 @@ async def webhooks_of(session: AsyncSession, owner_id: uuid.UUID) -> list[Webhoo
 
 
 async def claim_deliveries(
-    session: AsyncSession, now: float, lease_s: float, limit: int
+    session: AsyncSession, now: float, lease_until: float, limit: int
 ) -> list[tuple[WebhookDelivery, Webhook, Notification]]:
-    """Due deliveries of active webhooks, leased for `lease_s` so no other worker sends them."""
-    rows = (
-        await session.execute(
-            select(WebhookDelivery, Webhook, Notification)
-            .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-            .join(Notification, Notification.id == WebhookDelivery.notification_id)
-            .where(
-                WebhookDelivery.status == "pending",
-                WebhookDelivery.next_attempt_at <= now,
-                or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
-                Webhook.active.is_(True),
-            )
-            .order_by(WebhookDelivery.next_attempt_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=WebhookDelivery)
-        )
-    ).all()
+    """Due deliveries of active webhooks, leased until `lease_until`."""
+    query = (
+        select(WebhookDelivery, Webhook, Notification)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .join(Notification, Notification.id == WebhookDelivery.notification_id)
+        .where(WebhookDelivery.status == "pending", Webhook.active.is_(True))
+    )
+    leased = due(query, WebhookDelivery.next_attempt_at, WebhookDelivery.lease_until, now)
+    rows = (await session.execute(leased.limit(limit))).all()
     for delivery, _, _ in rows:
-        delivery.lease_until = now + lease_s
+        delivery.lease_until = lease_until
     return [(d, w, n) for d, w, n in rows]
 
 

@@ -9,14 +9,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setpoint.auth.keys import fernet
 from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
 from setpoint.errors import NotFound, Unprocessable
-from setpoint.keys import fernet
 from setpoint.notifications import repository
 from setpoint.notifications.model import EVENTS
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
+from setpoint.workers.loop import JobClock
 
 WEBHOOK_JOB = "webhook-deliveries"
 FERNET_NAME = "webhook-secrets"
@@ -41,7 +42,7 @@ async def notify(
         created_at=ctx.clock.now(),
     )
     uow.session.add(notification)
-    now = ctx.timeline.now()
+    now = ctx.clocks.now(JobClock.WALL)  # deliveries run on the wall clock
     queued = False
     for hook in await _subscribed(uow, user_id):
         if hook.events and kind not in hook.events:

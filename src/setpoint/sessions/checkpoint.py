@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setpoint.auth.keys import server_secret
 from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
 from setpoint.errors import NotFound, Unprocessable
-from setpoint.keys import server_secret
 from setpoint.sessions import machine, repository, service
 from setpoint.sessions.machine import Anchors, Status, Transition
 from setpoint.sessions.snapshots import anchors_of, plan_of
@@ -60,7 +60,7 @@ async def export(
 ) -> dict[str, Any]:
     row = await service.visible(uow.session, actor, session_id)
     now = ctx.timeline.now()
-    s = machine.view(plan_of(row), anchors_of(row), now)
+    s = machine.view(plan_of(ctx, row), anchors_of(row), now)
     doc = {
         "version": VERSION,
         "session_id": str(row.id),
@@ -115,7 +115,7 @@ async def restore(
     row = await repository.get(session, session_id, lock=True)
     if row is None or row.athlete_id != athlete_id or row.active_athlete_id is None:
         row = await service.create(ctx, uow, actor, workout_id, athlete_id)
-    plan = plan_of(row)
+    plan = plan_of(ctx, row)
     if not (0 <= index < len(plan.segments) and 0 <= in_segment <= elapsed):
         raise InvalidCheckpoint("phase_index: outside the plan, or elapsed times inconsistent")
     if status is Status.NOT_STARTED:
@@ -130,7 +130,7 @@ async def restore(
             started_at=doc.get("started_at") or now,
         )
         transition = Transition(paused, (machine.SessionPaused(now, elapsed),))
-    events = service.apply_transition(row, transition, now, session)
+    events = service.apply_transition(ctx, row, transition, now, session)
     await session.flush()
     await service.announce(ctx, uow, row, events, now)
     return row

@@ -8,10 +8,13 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from setpoint.auth.deps import CurrentActor, Token, token_of
 from setpoint.auth.service import actor_for_token
-from setpoint.context import Context, Ctx, UoW, context_of
+from setpoint.context import Context
+from setpoint.dependencies import Ctx, UoW, context_of
 from setpoint.errors import NotFound
+from setpoint.heartrate.live import HeartRates
 from setpoint.sessions import checkpoint, drafts, repository, service
 from setpoint.sessions.machine import Status
+from setpoint.sessions.presence import Presence
 from setpoint.sessions.schemas import (
     Command,
     DraftIn,
@@ -83,8 +86,8 @@ async def read_state(request: Request) -> Response:
 
 async def _state(ctx: Context, token: str, session_id: uuid.UUID) -> Response:
     snap = await service.snapshot(ctx, await actor_for_token(ctx, token), session_id)
-    ctx.saw(session_id)
-    return _json(service.state_doc(snap, ctx.timeline.now(), ctx.heart_rates))
+    ctx.part(Presence).saw(session_id)
+    return _json(service.state_doc(snap, ctx.timeline.now(), ctx.part(HeartRates)))
 
 
 @router.get("/{session_id}/events", response_model=list[SessionEventOut])

@@ -3,10 +3,14 @@ changes and completions), so their notifications go out at the boundary instant.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import structlog
 
 from setpoint.context import Context
 from setpoint.sessions import checkpoint, repository, service
+from setpoint.sessions.presence import Presence
+from setpoint.workers.loop import JobClock
 
 BATCH = 500
 # Boundaries due within this much of one another are settled in one transaction: at 10k
@@ -17,7 +21,11 @@ log = structlog.get_logger("setpoint.sessions")
 
 
 class SessionDeadlines:
-    name = service.DEADLINES_JOB
+    """Not a `LeasedJob`: settling a boundary is database work only (no outside call), so
+    due sessions are locked and settled in one transaction, on the session timeline."""
+
+    name: ClassVar[str] = service.DEADLINES_JOB
+    clock: ClassVar[JobClock] = JobClock.SESSION
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -45,7 +53,7 @@ async def flush_seen(ctx: Context) -> None:
     """Writes when clients were last seen, in one batch every few seconds (`PRESENCE_FLUSH_S`);
     a crash loses at most that much freshness, which only matters against the one-hour stale
     window."""
-    seen, ctx.seen = ctx.seen | ctx.watching.keys(), set()
+    seen = ctx.part(Presence).take()
     if seen:
         async with ctx.db.transaction() as uow:
             await repository.touch(uow.session, seen, ctx.timeline.now())

@@ -25,8 +25,10 @@ from setpoint.auth.service import actor_for_token
 from setpoint.context import Context
 from setpoint.errors import BadRequest, NotFound, SetpointError, invalid_fields
 from setpoint.heartrate import service as heartrate
+from setpoint.heartrate.live import HeartRates
 from setpoint.heartrate.schemas import SamplesIn
 from setpoint.sessions import service
+from setpoint.sessions.presence import Presence
 from setpoint.sessions.schemas import Command
 
 PATH = "/api/sessions/{session_id}/live"
@@ -64,7 +66,7 @@ async def live(websocket: WebSocket) -> None:
 
         sender = asyncio.create_task(pump())
         try:
-            with ctx.watch(session_id):
+            with ctx.part(Presence).watch(session_id):
                 while True:
                     text = await websocket.receive_text()
                     reply = await _handle(ctx, actor, session_id, text)
@@ -94,7 +96,7 @@ async def _authenticate(
             raise BadRequest('send {"type": "auth", "token": "<bearer token>"} first')
     actor = await actor_for_token(ctx, token)
     snap = await service.snapshot(ctx, actor, session_id)
-    return actor, service.state_doc(snap, ctx.timeline.now(), ctx.heart_rates)
+    return actor, service.state_doc(snap, ctx.timeline.now(), ctx.part(HeartRates))
 
 
 def _parse(text: str) -> dict[str, Any]:

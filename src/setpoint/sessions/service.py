@@ -25,7 +25,7 @@ from setpoint.heartrate.live import HeartRates
 from setpoint.notifications.service import notify, prefetch_subscribed
 from setpoint.sessions import machine, repository
 from setpoint.sessions.machine import Anchors, Status, Transition
-from setpoint.sessions.snapshots import Snapshot, anchors_of, plan_of
+from setpoint.sessions.snapshots import Snapshot, Snapshots, anchors_of, plan_of, snapshot_of
 from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
 from setpoint.workouts.model import Intensity
 from setpoint.workouts.normalize import Plan
@@ -93,7 +93,7 @@ def state_doc(snap: Snapshot, now: float, heart_rates: HeartRates | None = None)
 
 
 def state_of(ctx: Context, row: SessionRow, now: float) -> dict[str, Any]:
-    return state_doc(Snapshot.of(row), now, ctx.heart_rates)
+    return state_doc(snapshot_of(ctx, row), now, ctx.part(HeartRates))
 
 
 def event_doc(event: machine.Event) -> dict[str, Any]:
@@ -114,13 +114,14 @@ async def visible(
 
 async def snapshot(ctx: Context, actor: Actor, session_id: uuid.UUID) -> Snapshot:
     """The session as last committed, from this process's snapshots when it has one."""
-    snap = ctx.snapshots.get(session_id)
+    snapshots = ctx.part(Snapshots)
+    snap = snapshots.get(session_id)
     if snap is None:
         async with ctx.db.transaction(write=False) as uow:
             row = await repository.get(uow.session, session_id)
         if row is not None:
-            snap = Snapshot.of(row)
-            ctx.snapshots.put(snap)
+            snap = snapshot_of(ctx, row)
+            snapshots.put(snap)
     if snap is None or not actor.acts_for(snap.athlete_id):
         raise NotFound(f"session {session_id} does not exist")
     return snap
@@ -180,7 +181,7 @@ async def create(
 
 
 def apply_transition(
-    row: SessionRow, transition: Transition, now: float, session: AsyncSession
+    ctx: Context, row: SessionRow, transition: Transition, now: float, session: AsyncSession
 ) -> list[dict[str, Any]]:
     """Write the new anchors and append the events to the log; the events as documents."""
     a = transition.anchors
@@ -191,7 +192,7 @@ def apply_transition(
     row.anchor_at = a.anchor_at
     row.started_at = a.started_at
     row.ended_at = a.ended_at
-    row.next_deadline = machine.next_deadline(plan_of(row), a)
+    row.next_deadline = machine.next_deadline(plan_of(ctx, row), a)
     if a.status in (Status.COMPLETED, Status.ABANDONED):
         row.active_athlete_id = None
     row.revision += 1
@@ -225,8 +226,8 @@ async def announce(
     """Record the events worth a notification (in this transaction), and after the commit
     keep the new snapshot, push the update to live clients and wake the workers for the next
     deadline. The new state."""
-    snap = Snapshot.of(row)
-    state = state_doc(snap, now, ctx.heart_rates)
+    snap = snapshot_of(ctx, row)
+    state = state_doc(snap, now, ctx.part(HeartRates))
     ended = snap.anchors.status in (Status.COMPLETED, Status.ABANDONED)
     if ended:
         await repository.delete_draft(uow.session, row.id)
@@ -238,9 +239,9 @@ async def announce(
     deadline = row.next_deadline
 
     async def after() -> None:
-        ctx.snapshots.put(snap)
+        ctx.part(Snapshots).put(snap)
         if ended:
-            ctx.heart_rates.drop(snap.id)
+            ctx.part(HeartRates).drop(snap.id)
         await ctx.hub.publish(f"session:{row.id}", message)
         await ctx.wake(DEADLINES_JOB, deadline)
 
@@ -280,8 +281,8 @@ async def command(
             f"session is at revision {row.revision}, not {if_match}",
             session=state_of(ctx, row, now),
         )
-    transition = COMMANDS[name](plan_of(row), anchors_of(row), now)
-    events = apply_transition(row, transition, now, session)
+    transition = COMMANDS[name](plan_of(ctx, row), anchors_of(row), now)
+    events = apply_transition(ctx, row, transition, now, session)
     state = await announce(ctx, uow, row, events, now)
     remember(ctx, session, actor, idempotency_key, request, state)
     await session.flush()
@@ -334,8 +335,8 @@ async def settle_due(ctx: Context, uow: UnitOfWork, now: float, limit: int = 500
     rows = await repository.claim_due(uow.session, now, limit)
     await prefetch_subscribed(uow, {row.athlete_id for row in rows})
     for row in rows:
-        transition = machine.settle(plan_of(row), anchors_of(row), now)
-        events = apply_transition(row, transition, now, uow.session)
+        transition = machine.settle(plan_of(ctx, row), anchors_of(row), now)
+        events = apply_transition(ctx, row, transition, now, uow.session)
         await announce(ctx, uow, row, events, now)
     await uow.session.flush()
     return len(rows)
@@ -347,8 +348,8 @@ async def recover(ctx: Context, uow: UnitOfWork, now: float) -> int:
     paused = 0
     for row in await repository.running(uow.session):
         if now - row.last_seen_at > ctx.settings.session_stale_after_s:
-            transition = machine.pause_at(plan_of(row), anchors_of(row), row.last_seen_at)
-            events = apply_transition(row, transition, row.last_seen_at, uow.session)
+            transition = machine.pause_at(plan_of(ctx, row), anchors_of(row), row.last_seen_at)
+            events = apply_transition(ctx, row, transition, row.last_seen_at, uow.session)
             await announce(ctx, uow, row, events, now)
             paused += 1
     await uow.session.flush()

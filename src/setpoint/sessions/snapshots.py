@@ -20,12 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from setpoint.context import Context
 from setpoint.sessions.machine import Anchors, Status
 from setpoint.sessions.tables import SessionRow
+from setpoint.workers.hub import Hub
 from setpoint.workouts.normalize import Plan
 from setpoint.workouts.schemas import segment_from_json
 
 TOPIC_PREFIX = "session:"
+TTL_WITH_REDIS_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +43,14 @@ class Snapshot:
     revision: int
 
     @classmethod
-    def of(cls, row: SessionRow) -> Snapshot:
+    def of(cls, row: SessionRow, plan: Plan) -> Snapshot:
         return cls(
             id=row.id,
             athlete_id=row.athlete_id,
             workout_id=row.workout_id,
             workout_name=row.workout_name,
             plan_json=row.plan,
-            plan=plan_of(row),
+            plan=plan,
             anchors=anchors_of(row),
             revision=row.revision,
         )
@@ -65,20 +68,13 @@ def anchors_of(row: SessionRow) -> Anchors:
     )
 
 
-_plans: OrderedDict[uuid.UUID, Plan] = OrderedDict()
-_PLAN_CACHE_SIZE = 20_000
-
-
-def plan_of(row: SessionRow) -> Plan:
+def plan_of(ctx: Context, row: SessionRow) -> Plan:
     """The session's plan snapshot (immutable, so parsed once per process)."""
-    plan = _plans.get(row.id)
-    if plan is None:
-        segments = tuple(segment_from_json(s) for s in row.plan["segments"])
-        plan = Plan(segments, row.plan["total_duration_s"])
-        _plans[row.id] = plan
-        if len(_plans) > _PLAN_CACHE_SIZE:
-            _plans.popitem(last=False)
-    return plan
+    return ctx.part(Snapshots).plan_of(row)
+
+
+def snapshot_of(ctx: Context, row: SessionRow) -> Snapshot:
+    return Snapshot.of(row, plan_of(ctx, row))
 
 
 class Snapshots:
@@ -93,6 +89,27 @@ class Snapshots:
         self._entries: OrderedDict[uuid.UUID, tuple[Snapshot, float]] = OrderedDict()
         self._newest: dict[uuid.UUID, int] = {}  # revisions announced but not loaded yet
         self._size, self._ttl_s, self._monotonic = size, ttl_s, monotonic
+        self._plans: OrderedDict[uuid.UUID, Plan] = OrderedDict()
+
+    @classmethod
+    def for_process(cls, hub: Hub, redis: bool) -> Snapshots:
+        """With Redis, other processes change sessions too: their updates drop snapshots
+        here, and entries expire as a safety net for a lost message."""
+        if not redis:
+            return cls()
+        snapshots = cls(ttl_s=TTL_WITH_REDIS_S)
+        hub.tap(snapshots.on_message)
+        return snapshots
+
+    def plan_of(self, row: SessionRow) -> Plan:
+        plan = self._plans.get(row.id)
+        if plan is None:
+            segments = tuple(segment_from_json(s) for s in row.plan["segments"])
+            plan = Plan(segments, row.plan["total_duration_s"])
+            self._plans[row.id] = plan
+            if len(self._plans) > self._size:
+                self._plans.popitem(last=False)
+        return plan
 
     def get(self, session_id: uuid.UUID) -> Snapshot | None:
         entry = self._entries.get(session_id)

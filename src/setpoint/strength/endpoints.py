@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query
 
 from setpoint.auth.deps import CurrentActor
-from setpoint.context import Ctx, UoW
+from setpoint.dependencies import Ctx, UoW
 from setpoint.sessions.service import remember, replayed
 from setpoint.strength import service
 from setpoint.strength.schemas import ExerciseUpdateIn, ProgressIn, SetIn

@@ -266,21 +266,23 @@ async def complete_set(
         ctx, session, row, stored, recording.record_set(current, position, reps, weight_kg, rpe)
     )
     now = ctx.timeline.now()
-    transition = _set_done(row, position, now)
+    transition = _set_done(ctx, row, position, now)
     if transition is None:
         state = sessions_service.state_of(ctx, row, now)
     else:
-        events = sessions_service.apply_transition(row, transition, now, session)
+        events = sessions_service.apply_transition(ctx, row, transition, now, session)
         state = await sessions_service.announce(ctx, uow, row, events, now)
     await session.flush()
     return {"state": state, "progress": progress}
 
 
-def _set_done(row: SessionRow, position: int, now: float) -> machine.Transition | None:
+def _set_done(
+    ctx: Context, row: SessionRow, position: int, now: float
+) -> machine.Transition | None:
     """The move to the rest, when the running session is on a set of that exercise."""
     if row.status != Status.IN_PROGRESS.value:
         return None
-    plan, anchors = plan_of(row), anchors_of(row)
+    plan, anchors = plan_of(ctx, row), anchors_of(row)
     exercise = machine.view(plan, anchors, now).segment.exercise
     if exercise is None or exercise.position != position:
         return None
@@ -343,11 +345,11 @@ async def attempts(
     workout = await visible_workout(session, actor, workout_id)
     rows, total = await repository.attempts(session, athlete_id, workout.origin_id, limit, offset)
     now = ctx.timeline.now()
-    return [_attempt(row, now) for row in rows], total
+    return [_attempt(ctx, row, now) for row in rows], total
 
 
-def _attempt(row: SessionRow, now: float) -> dict[str, Any]:
-    state = machine.view(plan_of(row), anchors_of(row), now)
+def _attempt(ctx: Context, row: SessionRow, now: float) -> dict[str, Any]:
+    state = machine.view(plan_of(ctx, row), anchors_of(row), now)
     rests = [
         s["duration_s"]
         for s in row.plan["segments"]

@@ -6,6 +6,17 @@ row; SQLite has a single writer), does the work idempotently, commits, and says 
 next due. The loop sleeps until then, or until a wake-up brings that time forward: a change
 that creates work wakes the loop at once, in this process directly and on other nodes
 through the hub. A slow poll is the backstop for a wake-up lost with a dead process.
+
+Each job names the clock its due times are in (`JobClock`), in this one place:
+- `SESSION`: the session timeline (`Timeline`), which `SETPOINT_SPEED` scales and which never
+  steps. Session deadlines (segment boundaries, completion) run on it, so a sped-up demo
+  session changes segments at its own pace.
+- `WALL`: epoch seconds of the wall clock. Work against the outside world (webhook
+  deliveries, device pushes and withdrawals, schedule fires) runs on it: a provider's
+  `Retry-After` or 06:30 in Paris do not speed up with a demo.
+Due times are stored as epoch seconds (`Double` columns named `*_at`), never as datetimes:
+one type compares and indexes the same on SQLite (which keeps datetimes as text) and
+PostgreSQL, and the loop reads it without conversion.
 """
 
 from __future__ import annotations
@@ -15,23 +26,56 @@ import contextlib
 import json
 import math
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from enum import StrEnum
+from typing import ClassVar, Protocol
 
 import structlog
 
-from setpoint.clock import Timeline
+from setpoint.clock import Clock, Timeline
 from setpoint.workers.hub import Hub
 
 log = structlog.get_logger("setpoint.workers")
 WAKE_TOPIC = "wake"
 
 
+class JobClock(StrEnum):
+    SESSION = "session"
+    WALL = "wall"
+
+
 class Job(Protocol):
-    name: str
+    name: ClassVar[str]
+    clock: ClassVar[JobClock]
 
     async def run_due(self, now: float) -> float | None:
-        """Do the work due at `now`; return when this job is next due (None: not known)."""
+        """Do the work due at `now` (in the job's clock); return when it is next due
+        (None: not known)."""
         ...
+
+
+# Waits until the event is set or `timeout_s` real seconds have passed; tests inject their own.
+Wait = Callable[[asyncio.Event, float], Awaitable[None]]
+
+
+async def wait_or_timeout(event: asyncio.Event, timeout_s: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout=timeout_s)
+
+
+class Clocks:
+    """Reads each job clock, and says how long a span of it takes in real seconds."""
+
+    def __init__(self, clock: Clock, timeline: Timeline) -> None:
+        self.clock = clock
+        self.timeline = timeline
+
+    def now(self, which: JobClock) -> float:
+        if which is JobClock.SESSION:
+            return self.timeline.now()
+        return self.clock.now().timestamp()
+
+    def real_seconds(self, which: JobClock, span: float) -> float:
+        return self.timeline.real_seconds(span) if which is JobClock.SESSION else span
 
 
 class _Schedule:
@@ -46,11 +90,19 @@ class _Schedule:
 
 
 class WorkerLoop:
-    def __init__(self, jobs: list[Job], timeline: Timeline, hub: Hub, poll_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        jobs: list[Job],
+        clocks: Clocks,
+        hub: Hub,
+        poll_s: float = 5.0,
+        wait: Wait = wait_or_timeout,
+    ) -> None:
         self.jobs = {job.name: job for job in jobs}
-        self.timeline = timeline
+        self.clocks = clocks
         self.hub = hub
         self.poll_s = poll_s
+        self._wait = wait
         self._schedules = {name: _Schedule() for name in self.jobs}
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -80,13 +132,12 @@ class WorkerLoop:
         while True:
             # No await between reading the schedule and waiting: no wake-up can slip by.
             schedule.changed.clear()
-            now = self.timeline.now()
+            now = self.clocks.now(job.clock)
             run_at = min(schedule.next_at, last_run + self.poll_s)
             if run_at > now:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        schedule.changed.wait(), timeout=self.timeline.real_seconds(run_at - now)
-                    )
+                await self._wait(
+                    schedule.changed, self.clocks.real_seconds(job.clock, run_at - now)
+                )
                 continue
             last_run, schedule.next_at = now, math.inf
             try:

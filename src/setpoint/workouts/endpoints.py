@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setpoint.auth.deps import CurrentActor
-from setpoint.context import Ctx, UoW
+from setpoint.dependencies import Ctx, UoW
 from setpoint.workouts import repository, service
 from setpoint.workouts.model import Sport
 from setpoint.workouts.repository import WorkoutFilter

@@ -1,0 +1,40 @@
+"""The composition root: a process context with every area's state registered, and the
+worker loop with every background job. Used by `serve`, `setpoint worker`, the CLI and tests."""
+
+from __future__ import annotations
+
+from setpoint.auth.model import ActorCache
+from setpoint.auth.passwords import Passwords
+from setpoint.clock import Clock
+from setpoint.config import Settings
+from setpoint.context import Context
+from setpoint.db.engine import Database
+from setpoint.heartrate.live import HeartRates
+from setpoint.notifications.jobs import WebhookDeliveries
+from setpoint.sessions.jobs import SessionDeadlines
+from setpoint.sessions.presence import Presence
+from setpoint.sessions.snapshots import Snapshots
+from setpoint.workers.hub import Hub, LocalHub
+from setpoint.workers.loop import Job, WorkerLoop
+
+
+def build_context(
+    settings: Settings, clock: Clock, hub: Hub | None = None, db: Database | None = None
+) -> Context:
+    hub = hub or LocalHub()
+    ctx = Context(settings, db or Database(settings.database_url), clock, hub)
+    for part in (
+        Passwords(settings),
+        ActorCache(),
+        Presence(),
+        Snapshots.for_process(hub, redis=settings.redis_url is not None),
+        HeartRates(),
+    ):
+        ctx.register(part)
+    return ctx
+
+
+def worker_loop(ctx: Context) -> WorkerLoop:
+    """Every background job, in one loop: run by `serve` (embedded) or `setpoint worker`."""
+    jobs: list[Job] = [SessionDeadlines(ctx), WebhookDeliveries(ctx)]
+    return WorkerLoop(jobs, ctx.clocks, ctx.hub, ctx.settings.worker_poll_s)
