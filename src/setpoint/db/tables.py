@@ -3,8 +3,10 @@
 from setpoint.auth.keys import ServerKey
 from setpoint.auth.tables import AccessToken, CoachLink, User
 from setpoint.db.base import Base
+from setpoint.exports.tables import DeviceConnection, ExportWithdrawal, OAuthState, PlanExport
 from setpoint.heartrate.tables import AthleteProfile, HeartRateSample
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
+from setpoint.plans.tables import PlannedSession, WeeklyPlan
 from setpoint.sessions.tables import IdempotencyKey, SessionDraft, SessionEvent, SessionRow
 from setpoint.strength.tables import ExerciseSet, ProgressRow
 from setpoint.workouts.tables import WorkoutRow
@@ -14,10 +16,15 @@ __all__ = [
     "AthleteProfile",
     "Base",
     "CoachLink",
+    "DeviceConnection",
     "ExerciseSet",
+    "ExportWithdrawal",
     "HeartRateSample",
     "IdempotencyKey",
     "Notification",
+    "OAuthState",
+    "PlanExport",
+    "PlannedSession",
     "ProgressRow",
     "ServerKey",
     "SessionDraft",
@@ -26,5 +33,6 @@ __all__ = [
     "User",
     "Webhook",
     "WebhookDelivery",
+    "WeeklyPlan",
     "WorkoutRow",
 ]

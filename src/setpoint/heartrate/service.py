@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setpoint.auth import authz
 from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
@@ -42,8 +43,7 @@ class SessionNotRunning(Conflict):
 
 
 def _authorize(actor: Actor, user_id: uuid.UUID) -> None:
-    if not actor.acts_for(user_id):
-        raise NotFound(f"athlete {user_id} does not exist")
+    authz.check_owner(actor, user_id, f"athlete {user_id}")
 
 
 async def profile_of(session: AsyncSession, user_id: uuid.UUID) -> Profile:

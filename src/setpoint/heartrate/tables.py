@@ -23,6 +23,8 @@ class AthleteProfile(Base):
     lthr: Mapped[int | None]
     ftp_w: Mapped[int | None]
     zone_model: Mapped[str] = mapped_column(String(16))
+    # IANA name: the athlete's local dates (plans, device exports, schedules) are in it
+    time_zone: Mapped[str] = mapped_column(String(64), server_default="UTC")
     updated_at: Mapped[datetime]
 
 

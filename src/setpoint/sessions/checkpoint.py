@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setpoint.auth import authz
 from setpoint.auth.keys import server_secret
 from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
-from setpoint.errors import NotFound, Unprocessable
+from setpoint.errors import Unprocessable
 from setpoint.sessions import machine, repository, service
 from setpoint.sessions.machine import Anchors, Status, Transition
 from setpoint.sessions.snapshots import anchors_of, plan_of
@@ -98,8 +99,7 @@ async def restore(
         index = int(doc["phase_index"])
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidCheckpoint(f"the checkpoint is malformed ({exc})") from None
-    if not actor.acts_for(athlete_id):
-        raise NotFound(f"athlete {athlete_id} does not exist")
+    authz.check_owner(actor, athlete_id, f"athlete {athlete_id}")
     now = ctx.timeline.now()
     age = now - taken
     if age > ctx.settings.session_stale_after_s and not force:

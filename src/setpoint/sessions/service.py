@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setpoint.auth import authz
 from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
-from setpoint.errors import BadRequest, Conflict, NotFound, StaleRevision
+from setpoint.errors import BadRequest, Conflict, StaleRevision
 from setpoint.heartrate.live import HeartRates
 from setpoint.notifications.service import notify, prefetch_subscribed
 from setpoint.sessions import machine, repository
@@ -107,9 +108,7 @@ async def visible(
     session: AsyncSession, actor: Actor, session_id: uuid.UUID, *, lock: bool = False
 ) -> SessionRow:
     row = await repository.get(session, session_id, lock=lock)
-    if row is None or not actor.acts_for(row.athlete_id):
-        raise NotFound(f"session {session_id} does not exist")
-    return row
+    return authz.owned(actor, row, row.athlete_id if row else None, f"session {session_id}")
 
 
 async def snapshot(ctx: Context, actor: Actor, session_id: uuid.UUID) -> Snapshot:
@@ -122,9 +121,7 @@ async def snapshot(ctx: Context, actor: Actor, session_id: uuid.UUID) -> Snapsho
         if row is not None:
             snap = snapshot_of(ctx, row)
             snapshots.put(snap)
-    if snap is None or not actor.acts_for(snap.athlete_id):
-        raise NotFound(f"session {session_id} does not exist")
-    return snap
+    return authz.owned(actor, snap, snap.athlete_id if snap else None, f"session {session_id}")
 
 
 def _already_active(ctx: Context, row: SessionRow, now: float) -> SessionAlreadyActive:
@@ -138,9 +135,7 @@ async def create(
     ctx: Context, uow: UnitOfWork, actor: Actor, workout_id: uuid.UUID, athlete_id: uuid.UUID | None
 ) -> SessionRow:
     session = uow.session
-    athlete = athlete_id or actor.user_id
-    if not actor.acts_for(athlete):
-        raise NotFound(f"athlete {athlete} does not exist")
+    athlete = authz.athlete(actor, athlete_id)
     workout = await visible_workout(session, actor, workout_id)
     now = ctx.timeline.now()
     active = await repository.active_of(session, athlete)

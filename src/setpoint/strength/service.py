@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setpoint.auth import authz
 from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
@@ -296,8 +297,7 @@ async def history(
     session: AsyncSession, actor: Actor, athlete_id: uuid.UUID, exercise: str, limit: int
 ) -> dict[str, Any]:
     """An exercise's records and its most recent sets, for the athlete."""
-    if not actor.acts_for(athlete_id):
-        raise NotFound(f"athlete {athlete_id} does not exist")
+    authz.check_owner(actor, athlete_id, f"athlete {athlete_id}")
     sets = await repository.sets_of(session, athlete_id, [exercise])
     logged = [LoggedSet(s.weight_kg, s.reps, s.at) for s in sets]
     return {
@@ -340,8 +340,7 @@ async def attempts(
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
     """Each attempt of the workout (any revision) by the athlete: seed 002's WorkoutSession."""
-    if not actor.acts_for(athlete_id):
-        raise NotFound(f"athlete {athlete_id} does not exist")
+    authz.check_owner(actor, athlete_id, f"athlete {athlete_id}")
     workout = await visible_workout(session, actor, workout_id)
     rows, total = await repository.attempts(session, athlete_id, workout.origin_id, limit, offset)
     now = ctx.timeline.now()
