@@ -1,11 +1,24 @@
-"""Workout files for download: the template, written in a device or app format."""
+"""Workouts leaving Setpoint: files for download, and planned sessions queued for the
+athlete's device (the push itself runs in `exports.jobs`). Flushes, never commits."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setpoint.context import Context
+from setpoint.db.engine import UnitOfWork
+from setpoint.exports import repository
 from setpoint.exports.formats import ExportContext, ExportFile, export_workout
+from setpoint.exports.model import ExportStatus, choose_provider
+from setpoint.exports.tables import ExportWithdrawal, PlanExport
 from setpoint.heartrate.service import profile_of
+from setpoint.plans.tables import PlannedSession
+from setpoint.workers.loop import JobClock
 from setpoint.workouts.service import domain_of
 from setpoint.workouts.tables import WorkoutRow
 
@@ -22,3 +35,120 @@ async def workout_file(session: AsyncSession, row: WorkoutRow, fmt: str) -> Expo
         source_id=row.id.hex[:20],
     )
     return export_workout(domain_of(row), fmt, ctx)
+
+
+# --- planned sessions on devices --------------------------------------------------------------
+# Called by the plans area in the transaction that saves or deletes a planned session: the
+# export row becomes due (PENDING) or NOT_CONNECTED there, and the push job is woken after
+# the commit; the save never waits for a provider.
+
+PUSH_JOB = "device-pushes"
+WITHDRAW_JOB = "device-withdrawals"
+ENDURANCE = "ENDURANCE"
+
+
+async def planned_session_saved(ctx: Context, uow: UnitOfWork, planned: PlannedSession) -> None:
+    """A planned session was created or changed: (re)queue its push when it is ENDURANCE,
+    withdraw the copy on the device when it no longer is."""
+    session = uow.session
+    export = await session.get(PlanExport, planned.id)
+    if planned.type != ENDURANCE:
+        if export is not None:
+            _withdraw_copy(ctx, uow, export)
+            await session.delete(export)
+        return
+    now = ctx.clock.now()
+    if export is None:
+        export = PlanExport(
+            planned_session_id=planned.id,
+            athlete_id=planned.athlete_id,
+            status=ExportStatus.NOT_CONNECTED.value,
+            provider=None,
+            attempts=0,
+            updated_at=now,
+        )
+        session.add(export)
+    provider = await provider_for(session, planned.athlete_id)
+    if export.provider is not None and export.provider != provider:
+        _withdraw_copy(ctx, uow, export)  # moved to another provider: the old copy goes
+    _queue(ctx, uow, export, provider)
+
+
+async def planned_session_deleted(ctx: Context, uow: UnitOfWork, planned: PlannedSession) -> None:
+    """The planned session is being deleted: its copy on the device is withdrawn."""
+    export = await uow.session.get(PlanExport, planned.id)
+    if export is not None:
+        _withdraw_copy(ctx, uow, export)
+
+
+async def provider_for(session: AsyncSession, athlete_id: uuid.UUID) -> str | None:
+    connections = await repository.connections_of(session, athlete_id)
+    connected = [c.provider for c in connections if c.status == "connected"]
+    primary = next((c.provider for c in connections if c.primary), None)
+    return choose_provider(connected, primary)
+
+
+async def export_blocks(
+    session: AsyncSession, planned_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The `export` block of each planned session that has one (ENDURANCE sessions)."""
+    return {
+        e.planned_session_id: export_block(e)
+        for e in await repository.exports(session, planned_ids)
+    }
+
+
+def export_block(export: PlanExport) -> dict[str, Any]:
+    return {
+        "status": export.status,
+        "provider": export.provider,
+        "exported_at": export.exported_at,
+        "external_workout_id": export.external_workout_id,
+        "last_error": export.last_error,
+        "attempts": export.attempts,
+        "next_attempt_at": None
+        if export.next_attempt_at is None
+        else datetime.fromtimestamp(export.next_attempt_at, UTC),
+    }
+
+
+def _queue(ctx: Context, uow: UnitOfWork, export: PlanExport, provider: str | None) -> None:
+    export.provider = provider
+    export.attempts, export.last_error, export.lease_until = 0, None, None
+    export.updated_at = ctx.clock.now()
+    if provider is None:
+        export.status, export.next_attempt_at = ExportStatus.NOT_CONNECTED.value, None
+        return
+    now = ctx.clocks.now(JobClock.WALL)
+    export.status, export.next_attempt_at = ExportStatus.PENDING.value, now
+
+    async def wake() -> None:
+        await ctx.wake(PUSH_JOB, now)
+
+    uow.after_commit(wake)
+
+
+def _withdraw_copy(ctx: Context, uow: UnitOfWork, export: PlanExport) -> None:
+    """Queue the deletion of whatever copy the provider holds, and forget it here."""
+    if export.provider is None or not (export.external_workout_id or export.external_schedule_id):
+        return
+    now = ctx.clocks.now(JobClock.WALL)
+    uow.session.add(
+        ExportWithdrawal(
+            athlete_id=export.athlete_id,
+            provider=export.provider,
+            planned_session_id=export.planned_session_id,
+            external_workout_id=export.external_workout_id,
+            external_schedule_id=export.external_schedule_id,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=ctx.clock.now(),
+        )
+    )
+    export.external_workout_id = export.external_schedule_id = None
+    export.remote_date = export.remote_fingerprint = export.exported_at = None
+
+    async def wake() -> None:
+        await ctx.wake(WITHDRAW_JOB, now)
+
+    uow.after_commit(wake)
