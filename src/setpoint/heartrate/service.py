@@ -1,4 +1,4 @@
-"""Athlete profiles (read and replace: the athlete, their coach, or an admin), and heart rate
+"""Athlete profiles (read, replace, change: the athlete, their coach, or an admin), and heart rate
 during a session: ingest, deviation alerts, batched persistence. Flushes, never commits,
 except `ingest` and `write_pending`, which own their transactions (they run outside any
 request transaction: samples are not commands, and are written in batches)."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -28,13 +28,17 @@ from setpoint.heartrate.model import Profile, ZoneModel, check_profile
 from setpoint.heartrate.summary import StoredSample
 from setpoint.heartrate.tables import AthleteProfile
 from setpoint.heartrate.zones import segment_bands, zones_for
+from setpoint.notifications.model import NotificationType
 from setpoint.notifications.service import notify
+from setpoint.schedules.cron import parse_time_zone
 from setpoint.sessions import machine
 from setpoint.sessions import repository as sessions_repository
 from setpoint.sessions import service as sessions_service
 from setpoint.sessions.machine import Status
 from setpoint.sessions.snapshots import Snapshot, plan_of
+from setpoint.sessions.tables import SessionRow
 
+PROFILE_FIELDS = ("max_hr", "resting_hr", "lthr", "ftp_w", "zone_model", "time_zone")
 WRITE_CHUNK = 2000  # samples per write transaction, so commands queue behind short writes
 
 
@@ -62,19 +66,38 @@ async def get(session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> Athlet
 async def replace(
     ctx: Context, uow: UnitOfWork, actor: Actor, user_id: uuid.UUID, profile: Profile
 ) -> AthleteProfile:
-    """Replace the profile; the athlete's live heart-rate trackers are then made again, with
-    the new zones."""
+    """Replace the physiology and the zone model; the time zone is kept."""
+    return await change(ctx, uow, actor, user_id, asdict(profile))
+
+
+async def change(
+    ctx: Context, uow: UnitOfWork, actor: Actor, user_id: uuid.UUID, changes: Mapping[str, Any]
+) -> AthleteProfile:
+    """Set the profile fields named in `changes`; the others keep their value (a new profile
+    starts empty, with the `hrmax` model and the `UTC` time zone). The athlete's live
+    heart-rate trackers are then made again, with the new zones."""
     session = uow.session
     _authorize(actor, user_id)
-    problems = check_profile(profile)
-    if problems:
-        raise Unprocessable("; ".join(problems), problems=problems)
+    if "time_zone" in changes:
+        parse_time_zone(changes["time_zone"])
     row = await session.get(AthleteProfile, user_id)
     if row is None:
-        row = AthleteProfile(user_id=user_id)
+        row = AthleteProfile(user_id=user_id, zone_model=ZoneModel.HRMAX.value, time_zone="UTC")
         session.add(row)
-    row.max_hr, row.resting_hr, row.lthr = profile.max_hr, profile.resting_hr, profile.lthr
-    row.ftp_w, row.zone_model = profile.ftp_w, profile.zone_model
+    values = {name: getattr(row, name) for name in PROFILE_FIELDS} | dict(changes)
+    problems = check_profile(
+        Profile(
+            values["max_hr"],
+            values["resting_hr"],
+            values["lthr"],
+            values["ftp_w"],
+            ZoneModel(values["zone_model"]),
+        )
+    )
+    if problems:
+        raise Unprocessable("; ".join(problems), problems=problems)
+    for name in PROFILE_FIELDS:
+        setattr(row, name, values[name])
     row.updated_at = ctx.clock.now()
     await session.flush()
     uow.after_commit(lambda: ctx.part(HeartRates).forget_athlete(user_id))
@@ -155,7 +178,8 @@ async def _record(ctx: Context, snap: Snapshot, events: list[dict[str, Any]]) ->
         sessions_service.log_events(uow.session, row, events)
         for event in events:
             payload = {**event, "session_id": str(snap.id), "workout_name": snap.workout_name}
-            await notify(ctx, uow, snap.athlete_id, event["type"], payload, snap.id)
+            kind = NotificationType(event["type"])  # ZoneDeviation or BackInZone
+            await notify(ctx, uow, snap.athlete_id, kind, payload, session_id=snap.id)
 
 
 async def write_pending(ctx: Context) -> int:
@@ -178,15 +202,30 @@ async def summary(
     """The session's state, its deviation alerts and its heart-rate summary (samples stored,
     and those accepted here and not written yet)."""
     row = await sessions_service.visible(session, actor, session_id)
-    stored = await repository.samples(session, session_id)
-    seen = {s.t for s in stored}
-    waiting = [s for s in ctx.part(HeartRates).waiting(session_id) if s.t not in seen]
-    samples: list[StoredSample] = sorted([*stored, *waiting], key=lambda s: s.t)
-    zones = zones_for(await profile_of(session, row.athlete_id))
-    bands = segment_bands(plan_of(ctx, row), zones)
+    heart_rate = await _summarize(ctx, session, row)
     alerts = await repository.deviation_counts(session, session_id)
     return {
         "session": sessions_service.state_of(ctx, row, ctx.timeline.now()),
         "alerts": alerts,
-        "heart_rate": hr_summary.to_doc(hr_summary.summarize(samples, bands, zones)),
+        "heart_rate": hr_summary.to_doc(heart_rate),
     }
+
+
+async def time_in_target_s(ctx: Context, session: AsyncSession, row: SessionRow) -> float | None:
+    """Seconds the session's heart rate was inside its segments' target bands; None when no
+    heart rate was recorded in a segment with a target."""
+    target = (await _summarize(ctx, session, row)).time_in_target
+    return round(target.in_target_s, 1) if target.target_s > 0 else None
+
+
+async def _summarize(
+    ctx: Context, session: AsyncSession, row: SessionRow
+) -> hr_summary.HeartRateSummary:
+    """The heart-rate summary of samples stored, and those accepted here and not written yet."""
+    stored = await repository.samples(session, row.id)
+    seen = {s.t for s in stored}
+    waiting = [s for s in ctx.part(HeartRates).waiting(row.id) if s.t not in seen]
+    samples: list[StoredSample] = sorted([*stored, *waiting], key=lambda s: s.t)
+    zones = zones_for(await profile_of(session, row.athlete_id))
+    bands = segment_bands(plan_of(ctx, row), zones)
+    return hr_summary.summarize(samples, bands, zones)

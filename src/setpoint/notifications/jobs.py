@@ -18,7 +18,7 @@ from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
 from setpoint.notifications import repository
 from setpoint.notifications.model import DISABLE_AFTER, MAX_ATTEMPTS, SIGNATURE_HEADER, signature
-from setpoint.notifications.service import FERNET_NAME, WEBHOOK_JOB
+from setpoint.notifications.service import FERNET_NAME, WEBHOOK_JOB, live_doc
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
 from setpoint.workers.leases import LeasedJob, backoff_s
 
@@ -36,15 +36,7 @@ class _Call:
 
 
 def _body(n: Notification) -> bytes:
-    doc = {
-        "id": str(n.id),
-        "type": n.type,
-        "created_at": n.created_at.isoformat(),
-        "user_id": str(n.user_id),
-        "session_id": None if n.session_id is None else str(n.session_id),
-        "payload": n.payload,
-    }
-    return json.dumps(doc, separators=(",", ":")).encode()
+    return json.dumps(live_doc(n), separators=(",", ":")).encode()
 
 
 class WebhookDeliveries(LeasedJob[_Call, str | None]):

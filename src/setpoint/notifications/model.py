@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from enum import StrEnum
 
-EVENTS = (
-    "WorkoutReady",
-    "SegmentChanged",
-    "ZoneDeviation",
-    "BackInZone",
-    "SessionCompleted",
-    "ExportSent",
-    "ExportFailed",
-    "DeviceDisconnected",
-)
+
+class NotificationType(StrEnum):
+    """Every notification Setpoint sends; the names are the events' own (`SegmentChanged` is
+    the session machine's event of that name)."""
+
+    WORKOUT_READY = "WorkoutReady"
+    SEGMENT_CHANGED = "SegmentChanged"
+    ZONE_DEVIATION = "ZoneDeviation"
+    BACK_IN_ZONE = "BackInZone"
+    SESSION_COMPLETED = "SessionCompleted"
+    EXPORT_SENT = "ExportSent"
+    EXPORT_FAILED = "ExportFailed"
+    DEVICE_DISCONNECTED = "DeviceDisconnected"
+
+    @classmethod
+    def of(cls, name: str) -> NotificationType | None:
+        """The notification an event of this name is worth, if any."""
+        try:
+            return cls(name)
+        except ValueError:
+            return None
+
+
+EVENTS = tuple(kind.value for kind in NotificationType)
+USER_TOPIC_PREFIX = "user:"  # the per-user live channel (`WS /api/live`)
 MAX_ATTEMPTS = 8  # a delivery is given up after this many failed attempts
 DISABLE_AFTER = 20  # consecutive failed attempts that disable a webhook
 SIGNATURE_HEADER = "X-Setpoint-Signature"

@@ -41,6 +41,7 @@ class NotificationOut(BaseModel):
     id: uuid.UUID
     user_id: uuid.UUID
     session_id: uuid.UUID | None
+    planned_session_id: uuid.UUID | None
     type: str
     payload: dict[str, Any]
     created_at: datetime

@@ -3,6 +3,7 @@ inbox, manage webhooks, deliver due webhook calls. Flushes, never commits."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Collection
 from typing import Any
@@ -15,7 +16,7 @@ from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
 from setpoint.errors import NotFound, Unprocessable
 from setpoint.notifications import repository
-from setpoint.notifications.model import EVENTS
+from setpoint.notifications.model import EVENTS, USER_TOPIC_PREFIX, NotificationType
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
 from setpoint.workers.loop import JobClock
 
@@ -27,21 +28,34 @@ async def notify(
     ctx: Context,
     uow: UnitOfWork,
     user_id: uuid.UUID,
-    kind: str,
+    kind: NotificationType,
     payload: dict[str, Any],
+    *,
     session_id: uuid.UUID | None = None,
+    planned_session_id: uuid.UUID | None = None,
 ) -> Notification:
-    """Record a notification for `user_id` and queue it for every subscribed webhook."""
-    assert kind in EVENTS, kind
+    """The notifier port: record a notification for `user_id` (the outbox, which is also the
+    inbox), queue it for every subscribed webhook, and after the commit push it to the user's
+    open clients. A notification about a session reaches them through the session's own
+    live socket, which already carries its events; the others go to the user's channel
+    (`WS /api/live`), where the user's coaches listen too."""
     notification = Notification(
         id=uuid.uuid4(),
         user_id=user_id,
         session_id=session_id,
-        type=kind,
+        planned_session_id=planned_session_id,
+        type=kind.value,
         payload=payload,
         created_at=ctx.clock.now(),
     )
     uow.session.add(notification)
+    if session_id is None:
+        message = json.dumps({"type": "notification", "notification": live_doc(notification)})
+
+        async def publish() -> None:
+            await ctx.hub.publish(f"{USER_TOPIC_PREFIX}{user_id}", message)
+
+        uow.after_commit(publish)
     now = ctx.clocks.now(JobClock.WALL)  # deliveries run on the wall clock
     queued = False
     for hook in await _subscribed(uow, user_id):
@@ -67,6 +81,18 @@ async def notify(
 
         uow.after_commit(wake)
     return notification
+
+
+def live_doc(n: Notification) -> dict[str, Any]:
+    return {
+        "id": str(n.id),
+        "type": n.type,
+        "created_at": n.created_at.isoformat(),
+        "user_id": str(n.user_id),
+        "session_id": None if n.session_id is None else str(n.session_id),
+        "planned_session_id": None if n.planned_session_id is None else str(n.planned_session_id),
+        "payload": n.payload,
+    }
 
 
 async def prefetch_subscribed(uow: UnitOfWork, user_ids: Collection[uuid.UUID]) -> None:

@@ -23,6 +23,7 @@ from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
 from setpoint.errors import BadRequest, Conflict, StaleRevision
 from setpoint.heartrate.live import HeartRates
+from setpoint.notifications.model import NotificationType
 from setpoint.notifications.service import notify, prefetch_subscribed
 from setpoint.sessions import machine, repository
 from setpoint.sessions.machine import Anchors, Status, Transition
@@ -208,9 +209,6 @@ def log_events(session: AsyncSession, row: SessionRow, docs: list[dict[str, Any]
         )
 
 
-NOTIFIED = frozenset({"SegmentChanged", "SessionCompleted"})
-
-
 async def announce(
     ctx: Context,
     uow: UnitOfWork,
@@ -227,9 +225,10 @@ async def announce(
     if ended:
         await repository.delete_draft(uow.session, row.id)
     for event in events:
-        if event["type"] in NOTIFIED:
+        kind = NotificationType.of(event["type"])  # segment changes and completion
+        if kind is not None:
             payload = {**event, "session_id": str(row.id), "workout_name": row.workout_name}
-            await notify(ctx, uow, row.athlete_id, event["type"], payload, row.id)
+            await notify(ctx, uow, row.athlete_id, kind, payload, session_id=row.id)
     message = json.dumps({"type": "update", "state": state, "events": events})
     deadline = row.next_deadline
 
