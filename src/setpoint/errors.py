@@ -110,6 +110,16 @@ class CannotExport(Unprocessable):
     code = "cannot_export"
 
 
+class InvalidCron(Unprocessable):
+    """A cron expression that cannot be read; the detail names the field and the rule."""
+
+    code = "invalid_cron"
+
+
+class InvalidTimeZone(Unprocessable):
+    code = "invalid_time_zone"
+
+
 def field_path(loc: Sequence[Any]) -> str:
     """`('body', 'steps', 3, 'step', 'duration', 'seconds')` → `body.steps[3].duration.seconds`."""
     path = ""

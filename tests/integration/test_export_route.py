@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-import typing
-
 import httpx
 from garmin_fit_sdk import Decoder, Stream
 
 from setpoint.auth.model import Role
-from setpoint.exports import endpoints
-from setpoint.exports.formats import FORMATS
 from tests.conftest import MakeUser
 from tests.documents import THRESHOLD
 from tests.integration.test_workouts import create
@@ -40,13 +36,11 @@ BIKE = {
 }
 
 
-def test_the_route_offers_exactly_the_formats_there_are() -> None:
-    assert typing.get_args(endpoints.Format) == FORMATS
-
-
 async def test_download_each_format(client: httpx.AsyncClient, make_user: MakeUser) -> None:
     athlete = await make_user()
-    await client.put("/api/me/profile", json={"ftp_w": 250, "max_hr": 190}, headers=athlete.headers)
+    await client.patch(
+        "/api/me/profile", json={"ftp_w": 250, "max_hr": 190}, headers=athlete.headers
+    )
     bike = await create(client, athlete, BIKE)
     expected = {
         "fit": ("application/vnd.ant.fit", "sweet-spot.fit"),

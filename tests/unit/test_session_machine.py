@@ -9,6 +9,7 @@ also hold for arbitrary float instants.
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
@@ -625,3 +626,7 @@ def test_complete_set_needs_a_set_not_an_open_distance() -> None:
     started = sm.start(plan, Anchors(), T0).anchors
     with pytest.raises(InvalidTransition, match="not a set"):
         sm.complete_set(plan, started, T0 + 1)
+
+
+def test_every_command_a_client_may_send_has_its_rule() -> None:
+    assert set(sm.COMMANDS) == set(typing.get_args(sm.Command))

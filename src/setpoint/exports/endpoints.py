@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
@@ -9,11 +8,10 @@ from fastapi import APIRouter, Query, Response
 from setpoint.auth.deps import CurrentActor
 from setpoint.dependencies import UoW
 from setpoint.exports import service
+from setpoint.exports.formats import Format
 from setpoint.workouts.service import visible
 
 router = APIRouter(prefix="/api", tags=["exports"])
-
-Format = Literal["fit", "zwo", "erg", "mrc", "garmin", "wahoo"]
 
 
 @router.get(

@@ -28,12 +28,11 @@ from setpoint.heartrate import service as heartrate
 from setpoint.heartrate.live import HeartRates
 from setpoint.heartrate.schemas import SamplesIn
 from setpoint.sessions import service
+from setpoint.sessions.machine import COMMANDS
 from setpoint.sessions.presence import Presence
-from setpoint.sessions.schemas import Command
 
 PATH = "/api/sessions/{session_id}/live"
 AUTH_TIMEOUT_S = 10
-COMMANDS = frozenset(Command.__args__)  # type: ignore[attr-defined]
 CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
 
 

@@ -15,6 +15,7 @@ the boundary, so `next_deadline` is exactly the `now` at which `view` changes se
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal
@@ -340,6 +341,21 @@ def abandon(plan: Plan, anchors: Anchors, now: float) -> Transition:
     a, now, events = _settled(plan, anchors, now, "abandon", allowed)
     done = replace(a, status=Status.ABANDONED, anchor_at=now, ended_at=now)
     return Transition(done, (*events, SessionAbandoned(now, a.elapsed_at_anchor_s)))
+
+
+Command = Literal["start", "pause", "resume", "skip", "back", "finish", "abandon"]
+# What a client may ask of a session (`POST /api/sessions/{id}/{command}`, the live socket);
+# the keys are checked against `Command` by the type checker, and a test checks that each
+# name of `Command` has its function.
+COMMANDS: dict[Command, Callable[[Plan, Anchors, float], Transition]] = {
+    "start": start,
+    "pause": pause,
+    "resume": resume,
+    "skip": skip,
+    "back": back,
+    "finish": finish,
+    "abandon": abandon,
+}
 
 
 def pause_at(plan: Plan, anchors: Anchors, at: float) -> Transition:

@@ -171,74 +171,81 @@ def _seconds_for_distance(meters: float, targets: tuple[Target, ...]) -> int | N
     return None
 
 
-def _exercise_timeline(step: Step, ex: Exercise, position: int) -> Iterator[_Draft]:
-    base = step.name or ex.name
+@dataclass(frozen=True, slots=True)
+class ExerciseWork:
+    """One piece of work in a round: the exercise itself, or a move of a circuit."""
+
+    name: str
+    duration_type: DurationType  # REPS (until done) or TIME
+    seconds: int | None
+    reps: int | None
+    weight_kg: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseRound:
+    """A set (standard), a minute (EMOM), the time cap (AMRAP) or a round (circuit), and the
+    rest after it."""
+
+    number: int
+    of: int
+    work: tuple[ExerciseWork, ...]
+    rest_s: int | None
+
+
+def exercise_rounds(ex: Exercise) -> tuple[ExerciseRound, ...]:
+    """The one expansion of a strength exercise type (DESIGN §4): sessions run it as
+    segments (`normalize`), device formats write it as steps and repeats."""
     if ex.type is ExerciseType.STANDARD:
         sets = ex.sets or 0
-        for n in range(1, sets + 1):
-            tag = SegmentExercise(
-                position, ex.name, ex.type, "work", ex.reps, ex.weight_kg, set=n, sets=sets
-            )
-            yield _Draft(
-                f"{base} · set {n}/{sets}",
-                step.intensity,
-                DurationType.REPS,
-                None,
-                step.targets,
-                reps=ex.reps,
-                exercise=tag,
-            )
-            if ex.rest_s:
-                rest = SegmentExercise(position, ex.name, ex.type, "rest", set=n, sets=sets)
-                yield _Draft("Rest", Intensity.REST, DurationType.TIME, ex.rest_s, exercise=rest)
-    elif ex.type is ExerciseType.EMOM:
+        work = ExerciseWork(ex.name, DurationType.REPS, None, ex.reps, ex.weight_kg)
+        return tuple(ExerciseRound(n, sets, (work,), ex.rest_s or None) for n in range(1, sets + 1))
+    if ex.type is ExerciseType.EMOM:
         minutes = ex.minutes or 0
-        for n in range(1, minutes + 1):
+        work = ExerciseWork(ex.name, DurationType.TIME, 60, ex.reps, ex.weight_kg)
+        return tuple(ExerciseRound(n, minutes, (work,), None) for n in range(1, minutes + 1))
+    if ex.type is ExerciseType.AMRAP:
+        work = ExerciseWork(ex.name, DurationType.TIME, ex.cap_s, None, ex.weight_kg)
+        return (ExerciseRound(1, 1, (work,), None),)
+    rounds = ex.rounds or 0
+    moves = tuple(
+        ExerciseWork(m.name, DurationType.REPS, None, m.reps, m.weight_kg) for m in ex.exercises
+    )
+    return tuple(
+        ExerciseRound(n, rounds, moves, ex.rest_s if ex.rest_s and n < rounds else None)
+        for n in range(1, rounds + 1)
+    )
+
+
+# How a segment of each exercise type is named and counted: its name's suffix, and the
+# `SegmentExercise` fields that say which set, minute or round it is.
+_COUNTERS: dict[ExerciseType, tuple[str, str, str]] = {
+    ExerciseType.STANDARD: ("set", "set", "sets"),
+    ExerciseType.EMOM: ("minute", "minute", "minutes"),
+    ExerciseType.CIRCUIT: ("round", "round", "rounds"),
+}
+
+
+def _exercise_timeline(step: Step, ex: Exercise, position: int) -> Iterator[_Draft]:
+    base = step.name or ex.name
+    for r in exercise_rounds(ex):
+        counter = _COUNTERS.get(ex.type)
+        count = {} if counter is None else {counter[1]: r.number, counter[2]: r.of}
+        for work in r.work:
+            name = work.name if ex.type is ExerciseType.CIRCUIT else base
+            suffix = "AMRAP" if counter is None else f"{counter[0]} {r.number}/{r.of}"
             tag = SegmentExercise(
-                position, ex.name, ex.type, "work", ex.reps, ex.weight_kg, minute=n, minutes=minutes
+                position, ex.name, ex.type, "work", work.reps, work.weight_kg, **count
             )
             yield _Draft(
-                f"{base} · minute {n}/{minutes}",
+                f"{name} · {suffix}",
                 step.intensity,
-                DurationType.TIME,
-                60,
+                work.duration_type,
+                work.seconds,
                 step.targets,
-                reps=ex.reps,
+                reps=work.reps,
                 exercise=tag,
             )
-    elif ex.type is ExerciseType.AMRAP:
-        tag = SegmentExercise(position, ex.name, ex.type, "work", weight_kg=ex.weight_kg)
-        yield _Draft(
-            f"{base} · AMRAP",
-            step.intensity,
-            DurationType.TIME,
-            ex.cap_s,
-            step.targets,
-            exercise=tag,
-        )
-    else:
-        rounds = ex.rounds or 0
-        for n in range(1, rounds + 1):
-            for move in ex.exercises:
-                tag = SegmentExercise(
-                    position,
-                    ex.name,
-                    ex.type,
-                    "work",
-                    move.reps,
-                    move.weight_kg,
-                    round=n,
-                    rounds=rounds,
-                )
-                yield _Draft(
-                    f"{move.name} · round {n}/{rounds}",
-                    step.intensity,
-                    DurationType.REPS,
-                    None,
-                    step.targets,
-                    reps=move.reps,
-                    exercise=tag,
-                )
-            if ex.rest_s and n < rounds:
-                rest = SegmentExercise(position, ex.name, ex.type, "rest", round=n, rounds=rounds)
-                yield _Draft("Rest", Intensity.REST, DurationType.TIME, ex.rest_s, exercise=rest)
+        if r.rest_s:
+            rest = SegmentExercise(position, ex.name, ex.type, "rest", **count)
+            yield _Draft("Rest", Intensity.REST, DurationType.TIME, r.rest_s, exercise=rest)

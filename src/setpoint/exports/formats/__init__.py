@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, Literal, get_args
 
 from setpoint.errors import CannotExport
 from setpoint.exports.formats import erg, fit, garmin, wahoo, zwo
@@ -19,9 +19,10 @@ from setpoint.exports.formats._common import require_valid, slug
 from setpoint.exports.formats.context import ExportContext
 from setpoint.workouts.model import Workout
 
-__all__ = ["FORMATS", "ExportContext", "ExportFile", "export_workout", "json_schema"]
+__all__ = ["FORMATS", "ExportContext", "ExportFile", "Format", "export_workout", "json_schema"]
 
-FORMATS: tuple[str, ...] = ("fit", "zwo", "erg", "mrc", "garmin", "wahoo")
+Format = Literal["fit", "zwo", "erg", "mrc", "garmin", "wahoo"]
+FORMATS: tuple[Format, ...] = get_args(Format)
 JSON_MEDIA_TYPE = "application/json"
 
 

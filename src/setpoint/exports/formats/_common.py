@@ -34,6 +34,7 @@ from setpoint.workouts.model import (
     Workout,
     validate,
 )
+from setpoint.workouts.normalize import ExerciseRound, exercise_rounds
 
 
 def require_valid(workout: Workout) -> None:
@@ -183,56 +184,48 @@ def device_blocks(blocks: tuple[Block, ...]) -> tuple[DeviceBlock, ...]:
     return tuple(out)
 
 
-def _repeat(count: int, steps: tuple[DeviceBlock, ...]) -> tuple[DeviceBlock, ...]:
-    return (DeviceRepeat(count, steps),) if count > 1 else steps
-
-
 def _exercise_blocks(step: Step, ex: Exercise) -> tuple[DeviceBlock, ...]:
+    """The exercise's rounds (`exercise_rounds`) as device steps; runs of identical rounds
+    become one repeat."""
     base = step.name or ex.name
+    rounds = [_round_steps(step, ex, base, r) for r in exercise_rounds(ex)]
+    out: list[DeviceBlock] = []
+    start = 0
+    while start < len(rounds):
+        end = start
+        while end < len(rounds) and rounds[end] == rounds[start]:
+            end += 1
+        count = end - start
+        out.extend([DeviceRepeat(count, rounds[start])] if count > 1 else rounds[start])
+        start = end
+    return tuple(out)
 
-    def work(duration: Duration, notes: str | None = None) -> DeviceStep:
-        return DeviceStep(
-            base,
+
+def _round_steps(step: Step, ex: Exercise, base: str, r: ExerciseRound) -> tuple[DeviceStep, ...]:
+    notes = {
+        ExerciseType.EMOM: f"{ex.reps} reps at the start of each minute",
+        ExerciseType.AMRAP: "AMRAP: as many reps as possible",
+        ExerciseType.CIRCUIT: f"part of {base}",
+    }.get(ex.type)
+    steps = [
+        DeviceStep(
+            work.name if ex.type is ExerciseType.CIRCUIT else base,
             step.intensity,
-            duration,
+            Duration(DurationType.TIME, seconds=work.seconds)
+            if work.duration_type is DurationType.TIME
+            else Duration(DurationType.REPS, reps=work.reps),
             step.targets,
             join_notes(notes, step.notes),
-            exercise=ex.name,
-            weight_kg=ex.weight_kg,
+            exercise=work.name,
+            weight_kg=work.weight_kg,
         )
-
-    def rest(seconds: int) -> DeviceStep:
-        return DeviceStep("Rest", Intensity.REST, Duration(DurationType.TIME, seconds=seconds))
-
-    if ex.type is ExerciseType.STANDARD:
-        one_set: tuple[DeviceBlock, ...] = (work(Duration(DurationType.REPS, reps=ex.reps)),)
-        if ex.rest_s:
-            one_set += (rest(ex.rest_s),)
-        return _repeat(ex.sets or 1, one_set)
-    if ex.type is ExerciseType.EMOM:
-        minute = work(
-            Duration(DurationType.TIME, seconds=60), f"{ex.reps} reps at the start of each minute"
+        for work in r.work
+    ]
+    if r.rest_s:
+        steps.append(
+            DeviceStep("Rest", Intensity.REST, Duration(DurationType.TIME, seconds=r.rest_s))
         )
-        return _repeat(ex.minutes or 1, (minute,))
-    if ex.type is ExerciseType.AMRAP:
-        amrap = Duration(DurationType.TIME, seconds=ex.cap_s)
-        return (work(amrap, "AMRAP: as many reps as possible"),)
-    moves: tuple[DeviceBlock, ...] = tuple(
-        DeviceStep(
-            move.name,
-            step.intensity,
-            Duration(DurationType.REPS, reps=move.reps),
-            step.targets,
-            join_notes(f"part of {base}", step.notes),
-            exercise=move.name,
-            weight_kg=move.weight_kg,
-        )
-        for move in ex.exercises
-    )
-    rounds = ex.rounds or 1
-    if ex.rest_s and rounds > 1:
-        return (*_repeat(rounds - 1, (*moves, rest(ex.rest_s))), *moves)
-    return _repeat(rounds, moves)
+    return tuple(steps)
 
 
 # FIT `exercise_category` values found by a phrase of the exercise name (checked in order).
