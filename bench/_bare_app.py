@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--payload", type=Path, required=True)
     args = parser.parse_args()
     raise_nofile()
-    config = uvicorn.Config(  # the same flags as `setpoint serve` (src/setpoint/cli.py)
+    config = uvicorn.Config(  # the same flags as `setpoint serve` (src/setpoint/cli/main.py)
         create(args.payload.read_bytes()),
         host="127.0.0.1",
         port=args.port,

@@ -39,6 +39,19 @@ async def test_author_and_read_back_the_normalized_plan(
     assert read.status_code == 200 and read.json() == created
 
 
+async def test_a_strength_step_needs_no_intensity(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    athlete = await make_user()
+    squat = {"name": "Squat", "type": "standard", "sets": 2, "reps": 5, "rest_s": 90}
+    doc = {"name": "Legs", "sport": "strength", "steps": [{"exercise": squat}]}
+    created = await create(client, athlete, doc)
+    assert [s["intensity"] for s in created["segments"]] == ["active", "rest", "active", "rest"]
+    no_intensity = {"name": "Run", "sport": "run", "steps": [{"duration": {"type": "open"}}]}
+    refused = await client.post("/api/workouts", json=no_intensity, headers=athlete.headers)
+    assert refused.status_code == 422 and "steps[0].intensity" in refused.text
+
+
 async def test_a_change_is_a_new_revision_and_the_old_one_stays(
     client: httpx.AsyncClient, make_user: MakeUser
 ) -> None:

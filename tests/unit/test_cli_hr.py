@@ -14,8 +14,8 @@ import pytest
 from rich.console import Console
 from websockets.asyncio.server import ServerConnection, serve
 
-from setpoint.cli_hr import render, simulate_session
-from setpoint.heartrate.client import (
+from setpoint.cli.hr import render, simulate_session
+from setpoint.cli.hr_client import (
     ClientError,
     LiveView,
     Timeline,

@@ -32,7 +32,6 @@ from setpoint.notifications.model import NotificationType
 from setpoint.notifications.service import notify
 from setpoint.schedules.cron import parse_time_zone
 from setpoint.sessions import machine
-from setpoint.sessions import repository as sessions_repository
 from setpoint.sessions import service as sessions_service
 from setpoint.sessions.machine import Status
 from setpoint.sessions.snapshots import Snapshot, plan_of
@@ -172,7 +171,7 @@ def _event_doc(segment_index: int, event: HrEvent) -> dict[str, Any]:
 
 async def _record(ctx: Context, snap: Snapshot, events: list[dict[str, Any]]) -> None:
     async with ctx.db.transaction() as uow:
-        row = await sessions_repository.get(uow.session, snap.id, lock=True)
+        row = await sessions_service.locked(uow.session, snap.id)
         if row is None:
             raise NotFound(f"session {snap.id} does not exist")
         sessions_service.log_events(uow.session, row, events)

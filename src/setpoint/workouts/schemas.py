@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from setpoint.workouts import model as m
 from setpoint.workouts.normalize import Plan, Segment, SegmentExercise
@@ -69,6 +69,15 @@ class StepIn(_Strict):
     targets: list[TargetIn] = Field(default_factory=list, max_length=9)
     exercise: ExerciseIn | None = None
     notes: Annotated[str, Field(max_length=1000)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exercises_are_active_work(cls, value: Any) -> Any:
+        """A strength step needs no intensity: its sets are `active` work (rests are
+        added by the exercise type)."""
+        if isinstance(value, dict) and "exercise" in value and "intensity" not in value:
+            return {**value, "intensity": m.Intensity.ACTIVE.value}
+        return value
 
 
 class RepeatIn(_Strict):

@@ -10,13 +10,16 @@ import typer
 from rich.console import Console
 
 from setpoint.auth.model import Role
-from setpoint.cli_hr import register_hr_commands
+from setpoint.cli.hr import register_hr_commands
 from setpoint.config import get_settings
 
+# Plain help (no rich panels): rich panels print each type as `<bool>`, `<str>`, `{email}`.
 app = typer.Typer(
-    help="Setpoint: author, generate and run training sessions live.", no_args_is_help=True
+    help="Setpoint: author, generate and run training sessions live.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
-users = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+users = typer.Typer(help="Manage user accounts.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(users, name="users")
 console = Console()
 # Young collections every 50,000 allocations instead of 700: what a request or a boundary
@@ -29,12 +32,16 @@ GC_THRESHOLDS = (50_000, 20, 100)
 @app.command()
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Interface to bind (default from settings).")
+        str | None, typer.Option(metavar="HOST", help="Interface to bind (default from settings).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    port: Annotated[
+        int | None, typer.Option(metavar="PORT", help="Port (default from settings).")
+    ] = None,
     speed: Annotated[
         float | None,
-        typer.Option(help="Run session time this many times faster (demos, `simulate`).", min=1),
+        typer.Option(
+            metavar="X", help="Run session time this many times faster (demos, `simulate`).", min=1
+        ),
     ] = None,
 ) -> None:
     """Apply migrations, then serve the API on the configured database."""
@@ -104,7 +111,7 @@ async def _worker() -> None:
 
 @app.command()
 def migrate(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head",
     down: Annotated[
         bool, typer.Option("--down", help="Downgrade to the revision instead.")
     ] = False,
@@ -127,12 +134,18 @@ async def _migrate(revision: str, *, down: bool = False) -> None:
 
 @app.command("export")
 def export_workout(
-    workout_id: Annotated[str, typer.Argument(help="The workout's id.")],
+    workout_id: Annotated[str, typer.Argument(metavar="WORKOUT_ID", help="The workout's id.")],
     format: Annotated[
-        str, typer.Option("--format", "-f", help="fit, zwo, erg, mrc, garmin or wahoo.")
+        str,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="fit, zwo, erg, mrc, garmin or wahoo."
+        ),
     ],
     output: Annotated[
-        str | None, typer.Option("--output", "-o", help="File to write (default: its own name).")
+        str | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="File to write (default: its own name)."
+        ),
     ] = None,
 ) -> None:
     """Write a workout as a device or app file."""
@@ -175,12 +188,19 @@ async def _export(workout_id: str, fmt: str) -> tuple[str, bytes]:
 
 @users.command("create")
 def create_user(
-    email: Annotated[str, typer.Argument(help="The user's e-mail (their login).")],
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The user's e-mail (their login).")],
     password: Annotated[
-        str, typer.Option(help="At least 8 characters.", prompt=True, hide_input=True)
+        str,
+        typer.Option(
+            metavar="PASSWORD", help="At least 8 characters.", prompt=True, hide_input=True
+        ),
     ],
-    role: Annotated[Role, typer.Option(help="coach, athlete or admin.")] = Role.ATHLETE,
-    coach: Annotated[str | None, typer.Option(help="E-mail of the athlete's coach.")] = None,
+    role: Annotated[
+        Role, typer.Option(metavar="ROLE", help="coach, athlete or admin.")
+    ] = Role.ATHLETE,
+    coach: Annotated[
+        str | None, typer.Option(metavar="EMAIL", help="E-mail of the athlete's coach.")
+    ] = None,
 ) -> None:
     """Create a user (an athlete optionally linked to a coach)."""
     from setpoint.errors import SetpointError
@@ -213,6 +233,3 @@ async def _create_user(email: str, password: str, role: Role, coach: str | None)
 
 
 register_hr_commands(app)
-
-if __name__ == "__main__":
-    app()

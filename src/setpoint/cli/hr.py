@@ -1,6 +1,6 @@
 """`setpoint simulate` and `setpoint hr-bridge`: heart-rate clients of a session's live socket.
 
-Both run a session through `heartrate.client` (sign in, find the session, stream samples on
+Both run a session through `cli.hr_client` (sign in, find the session, stream samples on
 the live socket) while `render` draws the `LiveView` of what the server says.
 """
 
@@ -21,14 +21,7 @@ from rich.table import Table
 from rich.text import Text
 from websockets.exceptions import WebSocketException
 
-from setpoint.heartrate.ble import (
-    HEART_RATE_MEASUREMENT_UUID,
-    HEART_RATE_SERVICE_UUID,
-    HeartRateMeasurement,
-    MalformedMeasurement,
-    parse_measurement,
-)
-from setpoint.heartrate.client import (
+from setpoint.cli.hr_client import (
     FINISHED,
     ClientError,
     LiveView,
@@ -39,6 +32,13 @@ from setpoint.heartrate.client import (
     sign_in,
     start_or_resume,
     stream,
+)
+from setpoint.heartrate.ble import (
+    HEART_RATE_MEASUREMENT_UUID,
+    HEART_RATE_SERVICE_UUID,
+    HeartRateMeasurement,
+    MalformedMeasurement,
+    parse_measurement,
 )
 from setpoint.heartrate.simulator import INTENSITY_RESERVE, HeartConfig, HeartModel, intensity_of
 
@@ -230,22 +230,35 @@ def _run_live(view: LiveView, work: Coroutine[Any, Any, None]) -> None:
 
 # --- the commands ---------------------------------------------------------------------------
 
-Server = Annotated[str, typer.Option(help="The Setpoint server's base URL.")]
-Email = Annotated[str, typer.Option(help="Your login e-mail.")]
-Password = Annotated[str, typer.Option(prompt=True, hide_input=True, help="Your password.")]
+Server = Annotated[str, typer.Option(metavar="URL", help="The Setpoint server's base URL.")]
+Email = Annotated[str, typer.Option(metavar="EMAIL", help="Your login e-mail.")]
+Password = Annotated[
+    str, typer.Option(metavar="PASSWORD", prompt=True, hide_input=True, help="Your password.")
+]
 
 
 def simulate(
     email: Email,
     password: Password,
-    workout: Annotated[str, typer.Option(help="The id of the workout to run.")],
+    workout: Annotated[
+        str, typer.Option(metavar="WORKOUT_ID", help="The id of the workout to run.")
+    ],
     server: Server = "http://127.0.0.1:8000",
     speed: Annotated[
-        float, typer.Option(min=0.01, help="Simulated seconds per second (match serve --speed).")
+        float,
+        typer.Option(
+            metavar="X", min=0.01, help="Simulated seconds per second (match serve --speed)."
+        ),
     ] = 1.0,
-    seed: Annotated[int | None, typer.Option(help="Seed of the simulated heart.")] = None,
-    resting: Annotated[int, typer.Option(min=25, max=120, help="Resting heart rate.")] = 55,
-    max_hr: Annotated[int, typer.Option(min=100, max=230, help="Maximum heart rate.")] = 190,
+    seed: Annotated[
+        int | None, typer.Option(metavar="N", help="Seed of the simulated heart.")
+    ] = None,
+    resting: Annotated[
+        int, typer.Option(metavar="BPM", min=25, max=120, help="Resting heart rate.")
+    ] = 55,
+    max_hr: Annotated[
+        int, typer.Option(metavar="BPM", min=100, max=230, help="Maximum heart rate.")
+    ] = 190,
 ) -> None:
     """Run a workout with a simulated athlete's heart rate sent live to the server."""
     if resting >= max_hr:
@@ -265,10 +278,16 @@ def hr_bridge(
     password: Password,
     server: Server = "http://127.0.0.1:8000",
     session: Annotated[
-        str, typer.Option(help="The session's id, or `active` for your active session.")
+        str,
+        typer.Option(
+            metavar="SESSION_ID", help="The session's id, or `active` for your active session."
+        ),
     ] = "active",
     device: Annotated[
-        str | None, typer.Option(help="The sensor's name or address (default: the first found).")
+        str | None,
+        typer.Option(
+            metavar="SENSOR", help="The sensor's name or address (default: the first found)."
+        ),
     ] = None,
 ) -> None:
     """Forward a Bluetooth heart-rate strap's readings to a live session (needs the ble extra)."""
