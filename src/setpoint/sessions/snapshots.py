@@ -24,8 +24,8 @@ from setpoint.context import Context
 from setpoint.sessions.machine import Anchors, Status
 from setpoint.sessions.tables import SessionRow
 from setpoint.workers.hub import Hub
+from setpoint.workouts.documents import plan_from_doc
 from setpoint.workouts.normalize import Plan
-from setpoint.workouts.schemas import segment_from_json
 
 TOPIC_PREFIX = "session:"
 TTL_WITH_REDIS_S = 60.0
@@ -104,8 +104,7 @@ class Snapshots:
     def plan_of(self, row: SessionRow) -> Plan:
         plan = self._plans.get(row.id)
         if plan is None:
-            segments = tuple(segment_from_json(s) for s in row.plan["segments"])
-            plan = Plan(segments, row.plan["total_duration_s"])
+            plan = plan_from_doc(row.plan)
             self._plans[row.id] = plan
             if len(self._plans) > self._size:
                 self._plans.popitem(last=False)

@@ -9,16 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from setpoint.auth.deps import CurrentActor
 from setpoint.dependencies import Ctx, UoW
 from setpoint.workouts import repository, service
+from setpoint.workouts.documents import segment_from_doc
 from setpoint.workouts.model import Sport
 from setpoint.workouts.repository import WorkoutFilter
 from setpoint.workouts.schemas import (
     GenerateIn,
     RegenerateIn,
-    SegmentOut,
     WorkoutIn,
     WorkoutOut,
     WorkoutPage,
     WorkoutSummaryOut,
+    segment_out,
 )
 from setpoint.workouts.tables import WorkoutRow
 
@@ -41,7 +42,7 @@ def _out(row: WorkoutRow, latest: bool) -> WorkoutOut:
         seed=row.seed,
         created_at=row.created_at,
         steps=list(row.definition["steps"]),
-        segments=[SegmentOut.model_validate(s) for s in row.segments],
+        segments=[segment_out(segment_from_doc(s)) for s in row.segments],
         total_duration_s=row.total_duration_s,
     )
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from setpoint.workouts import model as m
-from setpoint.workouts.normalize import Plan, Segment, SegmentExercise
+from setpoint.workouts.normalize import Plan, Segment
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -327,27 +327,3 @@ class WorkoutPage(BaseModel):
     total: int
     limit: int
     offset: int
-
-
-def segment_from_json(doc: dict[str, Any]) -> Segment:
-    """A stored segment (as `segment_out` wrote it) back into the domain."""
-    ex = doc.get("exercise")
-    return Segment(
-        index=doc["index"],
-        name=doc["name"],
-        intensity=m.Intensity(doc["intensity"]),
-        duration_type=m.DurationType(doc["duration_type"]),
-        duration_s=doc["duration_s"],
-        offset_s=doc["offset_s"],
-        targets=tuple(
-            m.Target(
-                m.TargetType(t["type"]), t.get("low"), t.get("high"), t.get("zone"), t.get("value")
-            )
-            for t in doc["targets"]
-        ),
-        distance_m=doc.get("distance_m"),
-        reps=doc.get("reps"),
-        exercise=None
-        if ex is None
-        else SegmentExercise(**{**ex, "type": m.ExerciseType(ex["type"])}),
-    )

@@ -13,10 +13,11 @@ from setpoint.context import Context
 from setpoint.errors import Forbidden, InvalidGeneration, InvalidWorkout, NotFound, StaleRevision
 from setpoint.workouts import generate as gen
 from setpoint.workouts import repository
+from setpoint.workouts.documents import segment_doc
 from setpoint.workouts.model import Workout, validate
 from setpoint.workouts.normalize import normalize
 from setpoint.workouts.repository import WorkoutFilter
-from setpoint.workouts.schemas import GenerateIn, WorkoutIn, plan_out
+from setpoint.workouts.schemas import GenerateIn, WorkoutIn
 from setpoint.workouts.tables import WorkoutRow
 
 MAX_SEED = 2**53 - 1  # exact in JSON numbers and JavaScript
@@ -71,7 +72,7 @@ def _build(
         sport=workout.sport,
         description=workout.description,
         definition=WorkoutIn.from_domain(workout).document(),
-        segments=[s.model_dump(mode="json") for s in plan_out(plan)],
+        segments=[segment_doc(s) for s in plan.segments],
         segment_count=len(plan.segments),
         total_duration_s=plan.total_duration_s,
         inputs=inputs,
