@@ -10,17 +10,19 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from setpoint import __version__, logs
+from setpoint import __version__, logs, web
 from setpoint.auth import endpoints as auth_endpoints
 from setpoint.auth.deps import token_of
 from setpoint.auth.model import Role
@@ -40,6 +42,8 @@ from setpoint.exports import endpoints as export_endpoints
 from setpoint.heartrate import endpoints as heartrate_endpoints
 from setpoint.heartrate.service import write_pending
 from setpoint.notifications import endpoints as notification_endpoints
+from setpoint.notifications import live as notification_live
+from setpoint.plans import endpoints as plan_endpoints
 from setpoint.sessions import endpoints as session_endpoints
 from setpoint.sessions import live
 from setpoint.sessions.jobs import PRESENCE_FLUSH_S, flush_seen, recover_sessions
@@ -105,7 +109,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         version=__version__,
         description="Author, generate and run training sessions live.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package by `web.mount`, not from a CDN
+        redoc_url=None,
     )
+    app.openapi = partial(_openapi_with_bearer, app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics)  # outermost: sees every answer, 413s included
     _add_error_handlers(app)
@@ -119,12 +126,32 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(heartrate_endpoints.router)
     app.include_router(workout_endpoints.router)
     app.include_router(export_endpoints.router)
+    app.include_router(plan_endpoints.router)
     app.include_router(strength_endpoints.router)  # before the sessions' /{id}/{command}
     app.include_router(session_endpoints.router)
     app.router.add_websocket_route(live.PATH, live.live)
+    app.router.add_websocket_route(notification_live.PATH, notification_live.live)
     app.include_router(notification_endpoints.router)
     _add_ops_routes(app)
+    web.mount(app)  # last: `/` serves the player, every route above wins
     return app
+
+
+def _openapi_with_bearer(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, declaring the bearer token every `/api` route takes (routes read
+    the header themselves), so `/docs` has an Authorize button."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "POST /api/auth/token"}
+        }
+        schema["security"] = [{"bearer": []}]
+        for path, method in (("/api/auth/token", "post"), ("/healthz", "get")):
+            schema["paths"][path][method]["security"] = []  # open: no token needed
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 # --- errors ------------------------------------------------------------------------------

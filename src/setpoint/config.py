@@ -35,6 +35,26 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
 
+    # --- device providers (Garmin, Wahoo) -------------------------------------------------
+    # The OAuth redirect URI is `{public_url}/api/devices/{provider}/callback`. A provider
+    # without a client id is not configured (not offered to users). The URL defaults are the
+    # real endpoints; point them at `setpoint fake-provider` for tests and demos.
+    public_url: str = "http://127.0.0.1:8000"
+    garmin_client_id: str | None = None
+    garmin_client_secret: SecretStr | None = None
+    garmin_authorize_url: str = "https://connect.garmin.com/oauth2Confirm"
+    garmin_token_url: str = "https://diauth.garmin.com/di-oauth2-service/oauth/token"
+    garmin_api_url: str = "https://apis.garmin.com"
+    wahoo_client_id: str | None = None
+    wahoo_client_secret: SecretStr | None = None
+    wahoo_authorize_url: str = "https://api.wahooligan.com/oauth/authorize"
+    wahoo_token_url: str = "https://api.wahooligan.com/oauth/token"
+    wahoo_api_url: str = "https://api.wahooligan.com"
+    # Client-side request quotas: the providers' published evaluation/sandbox limits,
+    # their production limits, or none (benchmarks against the fake provider).
+    provider_quotas: Literal["evaluation", "production", "off"] = "evaluation"
+    # --- end of device providers -----------------------------------------------------------
+
 
 @lru_cache
 def get_settings() -> Settings:

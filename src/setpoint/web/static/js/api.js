@@ -1,0 +1,89 @@
+// The only module that knows the server's routes and the shape of its errors
+// (`{"error": code, "detail": sentence}`). Every call resolves to the JSON answer or rejects
+// with an ApiError (the server answered) or a TypeError (the network failed).
+
+const TOKEN_KEY = "setpoint.token";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.detail ?? `the server answered ${status}`);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = body?.error ?? "http_error";
+    this.body = body ?? {};
+  }
+}
+
+export function token() {
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+export function signOut() {
+  localStorage.removeItem(TOKEN_KEY);
+}
+
+/** `{body, sentAt, receivedAt}` (local epoch seconds) for callers that sync the clock. */
+export async function timed(method, path, { body, key } = {}) {
+  const headers = { Accept: "application/json" };
+  const bearer = token();
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (key) headers["Idempotency-Key"] = key;
+  const sentAt = Date.now() / 1000;
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: "no-store",
+  });
+  const receivedAt = Date.now() / 1000;
+  const text = await response.text();
+  const parsed = text ? JSON.parse(text) : null;
+  if (!response.ok) throw new ApiError(response.status, parsed);
+  return { body: parsed, sentAt, receivedAt };
+}
+
+async function call(method, path, options) {
+  return (await timed(method, path, options)).body;
+}
+
+export async function signIn(email, password) {
+  const answer = await call("POST", "/api/auth/token", { body: { email, password } });
+  localStorage.setItem(TOKEN_KEY, answer.access_token);
+  return answer;
+}
+
+export const me = () => call("GET", "/api/me");
+export const workouts = () => call("GET", "/api/workouts?limit=100");
+export const generate = (request) => call("POST", "/api/workouts/generate", { body: request });
+export const regenerate = (workoutId) => call("POST", `/api/workouts/${workoutId}/regenerate`);
+
+export const activeSession = async () => {
+  try {
+    return await call("GET", "/api/sessions/active");
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+};
+export const sessions = () => call("GET", "/api/sessions?limit=50");
+export const createSession = (workoutId) =>
+  call("POST", "/api/sessions", { body: { workout_id: workoutId } });
+export const sessionState = (id) => timed("GET", `/api/sessions/${id}`);
+export const hydrate = (id) => timed("GET", `/api/sessions/${id}/hydrate`);
+export const events = (id) => call("GET", `/api/sessions/${id}/events`);
+export const summary = (id) => call("GET", `/api/sessions/${id}/summary`);
+export const putDraft = (id, revision, draft) =>
+  call("PUT", `/api/sessions/${id}/draft`, { body: { revision, draft } });
+
+/** A command (`start`, `pause`, …) with its Idempotency-Key. */
+export const command = (id, name, key) => timed("POST", `/api/sessions/${id}/${name}`, { key });
+
+/** A strength set `{position, reps, weight_kg?, rpe?}`; answers `{state, progress}`. */
+export const logSet = (id, set, key) => timed("POST", `/api/sessions/${id}/sets`, { body: set, key });
+
+/** The live socket's address; the token goes in the first message, not in the URL. */
+export function liveUrl(id) {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/api/sessions/${id}/live`;
+}
