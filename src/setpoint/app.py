@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if ctx.workers is not None:
                 await ctx.workers.stop()
             await hub.stop()
-            await ctx.db.dispose()
+            await ctx.close()
 
     app = FastAPI(
         title="Setpoint",

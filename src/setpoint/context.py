@@ -9,6 +9,7 @@ module imports no domain area, and any area may import it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,6 +32,7 @@ class Context:
     timeline: Timeline = field(init=False)
     clocks: Clocks = field(init=False)
     _parts: dict[type, Any] = field(default_factory=dict, repr=False)
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.timeline = Timeline(self.clock, self.settings.speed)
@@ -43,6 +45,15 @@ class Context:
     def part(self, kind: type[T]) -> T:
         part: T = self._parts[kind]
         return part
+
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Release something a part holds (a connection pool) when the process stops."""
+        self._closers.append(closer)
+
+    async def close(self) -> None:
+        for closer in reversed(self._closers):
+            await closer()
+        await self.db.dispose()
 
     async def wake(self, job: str, at: float | None) -> None:
         """Work became due at `at` (in the job's own clock, see `setpoint.workers.loop`): wake

@@ -3,19 +3,26 @@ worker loop with every background job. Used by `serve`, `setpoint worker`, the C
 
 from __future__ import annotations
 
+import httpx
+
 from setpoint.auth.model import ActorCache
 from setpoint.auth.passwords import Passwords
 from setpoint.clock import Clock
 from setpoint.config import Settings
 from setpoint.context import Context
 from setpoint.db.engine import Database
+from setpoint.exports.jobs import DevicePushes, DeviceWithdrawals
+from setpoint.exports.providers import Providers
 from setpoint.heartrate.live import HeartRates
 from setpoint.notifications.jobs import WebhookDeliveries
 from setpoint.sessions.jobs import SessionDeadlines
 from setpoint.sessions.presence import Presence
 from setpoint.sessions.snapshots import Snapshots
+from setpoint.strength.plans import ExercisePlans
 from setpoint.workers.hub import Hub, LocalHub
 from setpoint.workers.loop import Job, WorkerLoop
+
+PROVIDER_TIMEOUT_S = 15.0
 
 
 def build_context(
@@ -23,12 +30,16 @@ def build_context(
 ) -> Context:
     hub = hub or LocalHub()
     ctx = Context(settings, db or Database(settings.database_url), clock, hub)
+    http = httpx.AsyncClient(timeout=PROVIDER_TIMEOUT_S, follow_redirects=False)
+    ctx.on_close(http.aclose)
     for part in (
+        Providers(settings, http, clock),
         Passwords(settings),
         ActorCache(),
         Presence(),
         Snapshots.for_process(hub, redis=settings.redis_url is not None),
         HeartRates(),
+        ExercisePlans(),
     ):
         ctx.register(part)
     return ctx
@@ -36,5 +47,10 @@ def build_context(
 
 def worker_loop(ctx: Context) -> WorkerLoop:
     """Every background job, in one loop: run by `serve` (embedded) or `setpoint worker`."""
-    jobs: list[Job] = [SessionDeadlines(ctx), WebhookDeliveries(ctx)]
+    jobs: list[Job] = [
+        SessionDeadlines(ctx),
+        WebhookDeliveries(ctx),
+        DevicePushes(ctx),
+        DeviceWithdrawals(ctx),
+    ]
     return WorkerLoop(jobs, ctx.clocks, ctx.hub, ctx.settings.worker_poll_s)

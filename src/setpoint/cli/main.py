@@ -74,6 +74,19 @@ def serve(
     server.run()
 
 
+@app.command("fake-provider")
+def fake_provider(
+    host: Annotated[str, typer.Option(metavar="HOST", help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port.")] = 8900,
+) -> None:
+    """Serve a stand-in for Garmin's and Wahoo's OAuth and workout APIs (tests and demos;
+    point SETPOINT_GARMIN_*_URL at /garmin and SETPOINT_WAHOO_*_URL at /wahoo on it)."""
+    from setpoint.exports.providers.fake import run
+
+    console.print(f"fake provider on http://{host}:{port} (/garmin, /wahoo, /_state, /_faults)")
+    run(host, port)
+
+
 @app.command()
 def worker() -> None:
     """Run the background workers without the API (scale-out; see SETPOINT_RUN_WORKERS)."""
@@ -106,7 +119,7 @@ async def _worker() -> None:
     await stop.wait()
     await loop.stop()
     await hub.stop()
-    await ctx.db.dispose()
+    await ctx.close()
 
 
 @app.command()

@@ -10,12 +10,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setpoint.auth import authz
+from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
+from setpoint.errors import Conflict
 from setpoint.exports import repository
 from setpoint.exports.formats import ExportContext, ExportFile, export_workout
+from setpoint.exports.formats.context import MAX_SOURCE_ID
 from setpoint.exports.model import ExportStatus, choose_provider
 from setpoint.exports.tables import ExportWithdrawal, PlanExport
+from setpoint.heartrate.model import Profile
 from setpoint.heartrate.service import profile_of
 from setpoint.plans.tables import PlannedSession
 from setpoint.workers.loop import JobClock
@@ -26,21 +31,33 @@ from setpoint.workouts.tables import WorkoutRow
 async def workout_file(session: AsyncSession, row: WorkoutRow, fmt: str) -> ExportFile:
     """Relative targets (%FTP, HR zones) are resolved with the owner's profile."""
     profile = await profile_of(session, row.owner_id)
-    ctx = ExportContext(
-        created_at=row.created_at,
+    return export_workout(domain_of(row), fmt, export_context(profile, row.created_at, row.id.hex))
+
+
+def export_context(profile: Profile, created_at: datetime, source_id: str) -> ExportContext:
+    return ExportContext(
+        created_at=created_at,
         ftp_w=profile.ftp_w,
         max_hr=profile.max_hr,
         threshold_hr=profile.lthr,
         resting_hr=profile.resting_hr,
-        source_id=row.id.hex[:20],
+        source_id=source_id[:MAX_SOURCE_ID],
     )
-    return export_workout(domain_of(row), fmt, ctx)
 
 
 # --- planned sessions on devices --------------------------------------------------------------
 # Called by the plans area in the transaction that saves or deletes a planned session: the
 # export row becomes due (PENDING) or NOT_CONNECTED there, and the push job is woken after
 # the commit; the save never waits for a provider.
+
+
+class NotExported(Conflict):
+    code = "no_export"
+
+
+class NotRetryable(Conflict):
+    code = "export_not_retryable"
+
 
 PUSH_JOB = "device-pushes"
 WITHDRAW_JOB = "device-withdrawals"
@@ -65,13 +82,46 @@ async def planned_session_saved(ctx: Context, uow: UnitOfWork, planned: PlannedS
             status=ExportStatus.NOT_CONNECTED.value,
             provider=None,
             attempts=0,
+            revision=0,
             updated_at=now,
         )
         session.add(export)
-    provider = await provider_for(session, planned.athlete_id)
-    if export.provider is not None and export.provider != provider:
-        _withdraw_copy(ctx, uow, export)  # moved to another provider: the old copy goes
+    await requeue_export(ctx, uow, export, changed=True)
+
+
+async def requeue_export(
+    ctx: Context, uow: UnitOfWork, export: PlanExport, *, changed: bool = False
+) -> None:
+    """Queue the export to the provider it should go to now (the old copy is withdrawn when
+    that changed); a copy already SENT there stays, unless the planned session `changed`."""
+    provider = await provider_for(uow.session, export.athlete_id)
+    if export.provider != provider:
+        _withdraw_copy(ctx, uow, export)
+    elif export.status == ExportStatus.SENT.value and not changed:
+        return
     _queue(ctx, uow, export, provider)
+
+
+async def export_of(session: AsyncSession, actor: Actor, planned_id: uuid.UUID) -> PlanExport:
+    """The export of a planned session the actor may see; 404 for a STRENGTH session."""
+    planned = await session.get(PlannedSession, planned_id)
+    planned = authz.owned(
+        actor, planned, planned.athlete_id if planned else None, f"planned session {planned_id}"
+    )
+    export = await session.get(PlanExport, planned.id)
+    if export is None:
+        raise NotExported(f"planned session {planned_id} is {planned.type}: it has no export")
+    return export
+
+
+async def retry(ctx: Context, uow: UnitOfWork, actor: Actor, planned_id: uuid.UUID) -> PlanExport:
+    """Push a FAILED or NOT_CONNECTED export again, at once."""
+    export = await export_of(uow.session, actor, planned_id)
+    if export.status not in (ExportStatus.FAILED.value, ExportStatus.NOT_CONNECTED.value):
+        raise NotRetryable(f"export is {export.status}: only FAILED or NOT_CONNECTED is retried")
+    await requeue_export(ctx, uow, export, changed=True)
+    await uow.session.flush()
+    return export
 
 
 async def planned_session_deleted(ctx: Context, uow: UnitOfWork, planned: PlannedSession) -> None:
@@ -115,6 +165,7 @@ def export_block(export: PlanExport) -> dict[str, Any]:
 def _queue(ctx: Context, uow: UnitOfWork, export: PlanExport, provider: str | None) -> None:
     export.provider = provider
     export.attempts, export.last_error, export.lease_until = 0, None, None
+    export.revision += 1
     export.updated_at = ctx.clock.now()
     if provider is None:
         export.status, export.next_attempt_at = ExportStatus.NOT_CONNECTED.value, None

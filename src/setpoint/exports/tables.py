@@ -76,6 +76,9 @@ class PlanExport(Base):
     attempts: Mapped[int]
     next_attempt_at: Mapped[float | None] = mapped_column(Double, index=True)
     lease_until: Mapped[float | None] = mapped_column(Double)
+    # Bumped by every change that queues a push: a push that finishes after the planned
+    # session changed again records its copy's ids, not its status.
+    revision: Mapped[int]
     updated_at: Mapped[datetime]
 
 

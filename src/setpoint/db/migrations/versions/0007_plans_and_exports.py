@@ -173,6 +173,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.Double(), nullable=True),
         sa.Column("lease_until", sa.Double(), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("updated_at", setpoint.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["athlete_id"],
