@@ -26,6 +26,7 @@ from setpoint import __version__, logs, web
 from setpoint.auth import endpoints as auth_endpoints
 from setpoint.auth.deps import token_of
 from setpoint.auth.model import Role
+from setpoint.auth.revocations import EXPIRY_CHECK_S, expire_sockets, follow_revocations
 from setpoint.auth.service import actor_for_token
 from setpoint.clock import Clock, SystemClock
 from setpoint.config import Settings, get_settings
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         batches = [
             asyncio.create_task(every(PRESENCE_FLUSH_S, partial(flush_seen, ctx))),
             asyncio.create_task(every(settings.hr_write_every_s, partial(write_pending, ctx))),
+            asyncio.create_task(every(EXPIRY_CHECK_S, partial(expire_sockets, ctx))),
+            asyncio.create_task(follow_revocations(ctx)),
         ]
         try:
             yield
@@ -174,6 +177,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+            # FastAPI's answer to a body its JSON parser gave up on (nested too deep)
+            return await setpoint_error(_, MalformedJson("the request body is not valid JSON"))
         code = HTTP_CODES.get(exc.status_code, "http_error")
         return JSONResponse(
             {"error": code, "detail": str(exc.detail)},

@@ -52,7 +52,7 @@ async def test_simulate_runs_a_session_to_completion(database_url: str, tmp_path
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
             headers = bearer(await login(client, EMAIL))
             profile = {"max_hr": 190, "resting_hr": 55}
-            assert (await client.put("/api/me/profile", headers=headers, json=profile)).is_success
+            assert (await client.patch("/api/me/profile", headers=headers, json=profile)).is_success
             created = await client.post("/api/workouts", headers=headers, json=WORKOUT)
             assert created.status_code == 201, created.text
             assert created.json()["total_duration_s"] == SESSION_S

@@ -41,7 +41,9 @@ MAX_HR = 190  # zones: Z1 95–114, Z2 114–133, Z3 133–152, Z4 152–171, Z5
 
 
 async def running(client: httpx.AsyncClient, athlete: UserHandle) -> str:
-    response = await client.put("/api/me/profile", headers=athlete.headers, json={"max_hr": MAX_HR})
+    response = await client.patch(
+        "/api/me/profile", headers=athlete.headers, json={"max_hr": MAX_HR}
+    )
     assert response.status_code == 200, response.text
     sid = str((await new_session(client, athlete, WORKOUT))["id"])
     assert (await send(client, athlete, sid, "start")).status_code == 200
@@ -87,7 +89,7 @@ async def test_the_state_shows_the_filtered_heart_rate_its_zone_and_the_target(
     assert view["in_target"] is True
 
     # A new max HR: new zones at once (Z2 is now 90–105, and 123 bpm is in Z4).
-    await client.put("/api/me/profile", headers=athlete.headers, json={"max_hr": 150})
+    await client.patch("/api/me/profile", headers=athlete.headers, json={"max_hr": 150})
     await beat(client, athlete, clock, sid, [123])
     view = (await state(client, athlete, sid))["heart_rate"]
     assert view["zone"] == 4 and view["target"] == {"low": 90, "high": 105}

@@ -10,6 +10,7 @@ from setpoint.auth.model import Role
 from setpoint.context import Context
 from setpoint.sessions.jobs import SessionDeadlines, flush_seen, recover_sessions
 from setpoint.sessions.presence import Presence
+from setpoint.sessions.schemas import SessionStateOut
 from tests.conftest import MakeUser, UserHandle
 from tests.support import FakeClock
 
@@ -289,3 +290,20 @@ async def test_recovery_pauses_stale_sessions_and_keeps_fresh_ones(
     assert (f["status"], f["elapsed_s"]) == ("in_progress", 4000)
     w = await state(client, watching_athlete, watched)
     assert (w["status"], w["elapsed_s"]) == ("in_progress", 4000)
+
+
+async def test_the_documented_state_is_the_state_served(
+    client: httpx.AsyncClient, make_user: MakeUser, clock: FakeClock
+) -> None:
+    """`SessionStateOut` documents the state that `state_doc` builds: every field either
+    way, with its type, in each status."""
+    athlete = await make_user()
+    sid = (await new_session(client, athlete))["id"]
+    documented = set(SessionStateOut.model_fields) - {"replayed"}
+    for command in ("start", "pause", "resume", "finish"):
+        answer = (await send(client, athlete, sid, command)).json()
+        served = await state(client, athlete, sid)
+        for doc in (answer, served):
+            assert set(doc) - {"replayed"} == documented
+            SessionStateOut.model_validate(doc)
+        clock.advance(30)

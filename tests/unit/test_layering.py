@@ -1,5 +1,5 @@
-"""The package's layering, checked over its import graph (DESIGN of the code in
-docs/architecture.md): a new import that breaks a rule fails here, with the rule named."""
+"""The package's layering (docs/architecture.md), checked over its import graph: a new
+import that breaks a rule fails here, with the rule named."""
 
 from __future__ import annotations
 

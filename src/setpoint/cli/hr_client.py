@@ -57,7 +57,7 @@ def live_url(server: str, session_id: str, token: str) -> str:
 
 
 def hr_message(t: float, bpm: int, rr_s: Sequence[float] = ()) -> dict[str, Any]:
-    """One sample as the live socket takes it (DESIGN §5)."""
+    """One sample as the live socket takes it."""
     sample: dict[str, Any] = {"t": round(t, 3), "bpm": bpm}
     if rr_s:
         sample["rr"] = list(rr_s)

@@ -12,7 +12,7 @@ from setpoint.exports.providers import RemoteCopy
 from setpoint.exports.tables import DeviceConnection, ExportWithdrawal, PlanExport
 from setpoint.heartrate.tables import AthleteProfile
 from setpoint.plans.tables import PlannedSession
-from setpoint.workers.leases import due
+from setpoint.workers.leases import due, next_free
 from setpoint.workouts.tables import WorkoutRow
 
 CONNECTED = "connected"
@@ -61,10 +61,9 @@ async def claim_pushes(
 
 
 async def next_push_at(session: AsyncSession) -> float | None:
+    free = next_free(PlanExport.next_attempt_at, PlanExport.lease_until)
     return await session.scalar(
-        select(func.min(PlanExport.next_attempt_at)).where(
-            PlanExport.status == ExportStatus.PENDING.value
-        )
+        select(func.min(free)).where(PlanExport.status == ExportStatus.PENDING.value)
     )
 
 
@@ -101,7 +100,8 @@ async def claim_withdrawals(
 
 
 async def next_withdrawal_at(session: AsyncSession) -> float | None:
-    return await session.scalar(select(func.min(ExportWithdrawal.next_attempt_at)))
+    free = next_free(ExportWithdrawal.next_attempt_at, ExportWithdrawal.lease_until)
+    return await session.scalar(select(func.min(free)))
 
 
 async def exports_of(

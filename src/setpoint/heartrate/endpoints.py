@@ -6,10 +6,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from setpoint.auth.deps import CurrentActor
+from setpoint.auth.model import Actor
+from setpoint.context import Context
+from setpoint.db.engine import UnitOfWork
 from setpoint.dependencies import Ctx, UoW
 from setpoint.heartrate import service
-from setpoint.heartrate.model import Profile
-from setpoint.heartrate.schemas import ProfileIn, ProfileOut, SamplesIn, SamplesOut
+from setpoint.heartrate.schemas import ProfileIn, ProfileOut, ProfilePatch, SamplesIn, SamplesOut
 from setpoint.heartrate.tables import AthleteProfile
 
 router = APIRouter(prefix="/api", tags=["heart rate"])
@@ -30,9 +32,17 @@ async def my_profile(uow: UoW, actor: CurrentActor) -> ProfileOut:
 async def replace_my_profile(
     body: ProfileIn, ctx: Ctx, uow: UoW, actor: CurrentActor
 ) -> ProfileOut:
-    """Max HR, resting HR, LTHR, FTP and the zone model; null clears a value."""
-    row = await service.replace(ctx, uow, actor, actor.user_id, Profile(**body.model_dump()))
-    return _out(actor.user_id, row)
+    """The whole profile: max HR, resting HR, LTHR and FTP (each required, null when unknown),
+    and optionally the zone model and the IANA time zone (kept when left out)."""
+    return await _change(ctx, uow, actor, actor.user_id, body)
+
+
+@router.patch("/me/profile", response_model=ProfileOut)
+async def change_my_profile(
+    body: ProfilePatch, ctx: Ctx, uow: UoW, actor: CurrentActor
+) -> ProfileOut:
+    """Only the fields sent change; null clears a value."""
+    return await _change(ctx, uow, actor, actor.user_id, body)
 
 
 @router.get("/athletes/{athlete_id}/profile", response_model=ProfileOut)
@@ -44,9 +54,23 @@ async def athlete_profile(athlete_id: uuid.UUID, uow: UoW, actor: CurrentActor) 
 async def replace_athlete_profile(
     athlete_id: uuid.UUID, body: ProfileIn, ctx: Ctx, uow: UoW, actor: CurrentActor
 ) -> ProfileOut:
-    """A coach sets the profile of an athlete they coach."""
-    row = await service.replace(ctx, uow, actor, athlete_id, Profile(**body.model_dump()))
-    return _out(athlete_id, row)
+    """A coach sets the whole profile of an athlete they coach (as `PUT /me/profile`)."""
+    return await _change(ctx, uow, actor, athlete_id, body)
+
+
+@router.patch("/athletes/{athlete_id}/profile", response_model=ProfileOut)
+async def change_athlete_profile(
+    athlete_id: uuid.UUID, body: ProfilePatch, ctx: Ctx, uow: UoW, actor: CurrentActor
+) -> ProfileOut:
+    """A coach changes some fields of an athlete's profile (as `PATCH /me/profile`)."""
+    return await _change(ctx, uow, actor, athlete_id, body)
+
+
+async def _change(
+    ctx: Context, uow: UnitOfWork, actor: Actor, user_id: uuid.UUID, body: ProfileIn | ProfilePatch
+) -> ProfileOut:
+    row = await service.change(ctx, uow, actor, user_id, body.model_dump(exclude_unset=True))
+    return _out(user_id, row)
 
 
 @router.post("/sessions/{session_id}/heart-rate", response_model=SamplesOut)

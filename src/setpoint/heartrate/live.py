@@ -2,7 +2,7 @@
 
 Per session, a `Tracker` runs the pure filter and deviation rules over each sample, keeps the
 rate limit, and says what the athlete's display shows (`view`). Accepted samples wait in
-`HeartRates` for the next batch write (DESIGN §4: samples are persisted in batches;
+`HeartRates` for the next batch write (samples are persisted in batches;
 a crash loses at most one batch period). Deviation events are not batched: the caller writes
 them at once, with their notification.
 """

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,8 +11,26 @@ from setpoint.heartrate.live import MAX_BATCH
 from setpoint.heartrate.model import ZoneModel
 from setpoint.sessions.schemas import HeartRateOut
 
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Paris"])]
+
 
 class ProfileIn(BaseModel):
+    """The whole profile (`PUT`): each of `max_hr`, `resting_hr`, `lthr` and `ftp_w` is
+    required (null when unknown); `zone_model` and `time_zone` keep their value when left out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_hr: int | None
+    resting_hr: int | None
+    lthr: int | None
+    ftp_w: int | None
+    zone_model: ZoneModel = ZoneModel.HRMAX
+    time_zone: TimeZoneName = "UTC"  # an IANA name
+
+
+class ProfilePatch(BaseModel):
+    """Some fields of the profile (`PATCH`): those left out keep their value."""
+
     model_config = ConfigDict(extra="forbid")
 
     max_hr: int | None = None
@@ -19,12 +38,17 @@ class ProfileIn(BaseModel):
     lthr: int | None = None
     ftp_w: int | None = None
     zone_model: ZoneModel = ZoneModel.HRMAX
+    time_zone: TimeZoneName = "UTC"
 
 
-class ProfileOut(ProfileIn):
-    model_config = ConfigDict(extra="ignore")
-
+class ProfileOut(BaseModel):
     user_id: UUID
+    max_hr: int | None = None
+    resting_hr: int | None = None
+    lthr: int | None = None
+    ftp_w: int | None = None
+    zone_model: ZoneModel = ZoneModel.HRMAX
+    time_zone: str = "UTC"
     updated_at: datetime | None
 
 

@@ -5,7 +5,7 @@ zone's `high_bpm`, so the five zones are contiguous for any (fractional) filtere
 like published tables (max 190 → Z2 114–133, i.e. 114 up to but not including 133). Boundaries
 are percentages rounded half up to whole beats, in integer arithmetic.
 
-Models (DESIGN §4), five zones each:
+Models, five zones each:
 - `hrmax`: 50, 60, 70, 80, 90 and 100 % of max_hr.
 - `karvonen`: resting_hr + the same percentages of the reserve (max_hr − resting_hr).
 - `lthr`: Joe Friel's run zones, % of LTHR: Z1 < 85, Z2 85–89, Z3 90–94, Z4 95–99, Z5 ≥ 100.

@@ -61,8 +61,10 @@ async def delete_webhook(webhook_id: uuid.UUID, uow: UoW, actor: CurrentActor) -
 
 
 @router.post("/webhooks/{webhook_id}/enable", response_model=WebhookOut)
-async def enable_webhook(webhook_id: uuid.UUID, uow: UoW, actor: CurrentActor) -> WebhookOut:
-    hook = await service.enable_webhook(uow.session, actor, webhook_id)
+async def enable_webhook(
+    webhook_id: uuid.UUID, ctx: Ctx, uow: UoW, actor: CurrentActor
+) -> WebhookOut:
+    hook = await service.enable_webhook(ctx, uow, actor, webhook_id)
     return WebhookOut.model_validate(hook, from_attributes=True)
 
 

@@ -1,6 +1,7 @@
 """The webhook delivery job (a `LeasedJob`, on the wall clock): due deliveries are leased,
 sent with no transaction open, and their outcomes written; a failed call is retried with
-exponential backoff and jitter, a webhook that keeps failing is disabled (visible in the API)."""
+exponential backoff and jitter, a webhook that keeps failing is disabled (visible in the API).
+Redirects are not followed, and the destination is checked on every call (`destinations`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import httpx
 from setpoint.auth.keys import fernet
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
-from setpoint.notifications import repository
+from setpoint.notifications import destinations, repository
 from setpoint.notifications.model import DISABLE_AFTER, MAX_ATTEMPTS, SIGNATURE_HEADER, signature
 from setpoint.notifications.service import FERNET_NAME, WEBHOOK_JOB, live_doc
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
@@ -75,10 +76,19 @@ class WebhookDeliveries(LeasedJob[_Call, str | None]):
             SIGNATURE_HEADER: signature(call.secret, timestamp, call.body),
         }
         try:
+            # Resolved and checked here, on every call; the call goes to the checked address.
+            to = await destinations.resolve(call.url, self.ctx.settings.webhook_allow_private)
+        except destinations.DestinationRefused as exc:
+            return str(exc)
+        headers["Host"] = to.host
+        extensions = {} if to.sni_hostname is None else {"sni_hostname": to.sni_hostname}
+        try:
             async with httpx.AsyncClient(
                 timeout=TIMEOUT_S, follow_redirects=False, verify=self._tls
             ) as client:
-                response = await client.post(call.url, content=call.body, headers=headers)
+                response = await client.post(
+                    to.url, content=call.body, headers=headers, extensions=extensions
+                )
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"[:500]
         return None if response.is_success else f"HTTP {response.status_code}"

@@ -2,7 +2,7 @@
 session (`WorkoutReady`, `ExportSent`, `ExportFailed`, `DeviceDisconnected`) is pushed to the
 open clients of its user and of the user's coaches, as
 `{"type": "notification", "notification": {id, type, created_at, user_id, session_id,
-planned_session_id, payload}}`. A session's own events travel on its socket
+planned_session_id, schedule_id, payload}}`. A session's own events travel on its socket
 (`WS /api/sessions/{id}/live`).
 
 Authentication: `?token=` or a first message `{"type": "auth", "token": ...}`. The client

@@ -10,7 +10,7 @@ from sqlalchemy.sql.elements import BindParameter
 from setpoint.auth.tables import CoachLink, User
 from setpoint.db import paging
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
-from setpoint.workers.leases import due
+from setpoint.workers.leases import due, next_free
 
 
 def _subscribed_query() -> Select[uuid.UUID, Webhook]:
@@ -89,8 +89,9 @@ async def claim_deliveries(
 
 
 async def next_delivery_at(session: AsyncSession) -> float | None:
+    free = next_free(WebhookDelivery.next_attempt_at, WebhookDelivery.lease_until)
     return await session.scalar(
-        select(func.min(WebhookDelivery.next_attempt_at))
+        select(func.min(free))
         .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
         .where(WebhookDelivery.status == "pending", Webhook.active.is_(True))
     )

@@ -42,6 +42,7 @@ class NotificationOut(BaseModel):
     user_id: uuid.UUID
     session_id: uuid.UUID | None
     planned_session_id: uuid.UUID | None
+    schedule_id: uuid.UUID | None
     type: str
     payload: dict[str, Any]
     created_at: datetime

@@ -15,7 +15,7 @@ from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
 from setpoint.errors import NotFound, Unprocessable
-from setpoint.notifications import repository
+from setpoint.notifications import destinations, repository
 from setpoint.notifications.model import EVENTS, USER_TOPIC_PREFIX, NotificationType
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
 from setpoint.workers.loop import JobClock
@@ -33,6 +33,7 @@ async def notify(
     *,
     session_id: uuid.UUID | None = None,
     planned_session_id: uuid.UUID | None = None,
+    schedule_id: uuid.UUID | None = None,
 ) -> Notification:
     """The notifier port: record a notification for `user_id` (the outbox, which is also the
     inbox), queue it for every subscribed webhook, and after the commit push it to the user's
@@ -44,6 +45,7 @@ async def notify(
         user_id=user_id,
         session_id=session_id,
         planned_session_id=planned_session_id,
+        schedule_id=schedule_id,
         type=kind.value,
         payload=payload,
         created_at=ctx.clock.now(),
@@ -91,6 +93,7 @@ def live_doc(n: Notification) -> dict[str, Any]:
         "user_id": str(n.user_id),
         "session_id": None if n.session_id is None else str(n.session_id),
         "planned_session_id": None if n.planned_session_id is None else str(n.planned_session_id),
+        "schedule_id": None if n.schedule_id is None else str(n.schedule_id),
         "payload": n.payload,
     }
 
@@ -131,6 +134,11 @@ async def create_webhook(
     unknown = sorted(set(events) - set(EVENTS))
     if unknown:
         raise Unprocessable(f"events: unknown {', '.join(unknown)}; known: {', '.join(EVENTS)}")
+    try:
+        await destinations.check(url, ctx.settings.webhook_allow_private)
+    except destinations.DestinationRefused as exc:
+        problem = f"url: {exc}"
+        raise Unprocessable(problem, problems=[problem]) from None
     box = await fernet(ctx.settings, session, FERNET_NAME)
     hook = Webhook(
         owner_id=actor.user_id,
@@ -163,9 +171,18 @@ async def delete_webhook(session: AsyncSession, actor: Actor, webhook_id: uuid.U
     await session.flush()
 
 
-async def enable_webhook(session: AsyncSession, actor: Actor, webhook_id: uuid.UUID) -> Webhook:
-    """Turn a disabled webhook back on; its pending deliveries go out again."""
+async def enable_webhook(
+    ctx: Context, uow: UnitOfWork, actor: Actor, webhook_id: uuid.UUID
+) -> Webhook:
+    """Turn a disabled webhook back on; its pending deliveries go out again, at once."""
+    session = uow.session
     hook = await own_webhook(session, actor, webhook_id)
     hook.active, hook.consecutive_failures, hook.disabled_reason = True, 0, None
     await session.flush()
+    now = ctx.clocks.now(JobClock.WALL)
+
+    async def wake() -> None:
+        await ctx.wake(WEBHOOK_JOB, now)
+
+    uow.after_commit(wake)
     return hook

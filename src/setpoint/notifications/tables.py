@@ -30,6 +30,9 @@ class Notification(Base):
     planned_session_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("planned_sessions.id", ondelete="SET NULL"), index=True
     )
+    schedule_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("schedules.id", ondelete="SET NULL"), index=True
+    )
     type: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     created_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,4 +1,4 @@
-"""The checkpoint file (seed 000's `plan, state, phase_index, elapsed_secs, last_checkpoint`):
+"""The checkpoint file (`plan, state, phase_index, elapsed_secs, last_checkpoint`):
 export and restore, signed with HMAC-SHA256 so a changed or foreign file is refused."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Session drafts (seed 003): the player's unsynced UI state, kept on the server so another
+"""Session drafts: the player's unsynced UI state, kept on the server so another
 device or a reload can hydrate from it. Written with the revision it was based on; cleared
 when the session ends (in `service.announce`), and only then. Flushes, never commits."""
 

@@ -13,10 +13,9 @@ from setpoint.dependencies import Ctx, UoW, context_of
 from setpoint.errors import NotFound
 from setpoint.heartrate.live import HeartRates
 from setpoint.sessions import checkpoint, drafts, repository, service
-from setpoint.sessions.machine import Status
+from setpoint.sessions.machine import Command, Status
 from setpoint.sessions.presence import Presence
 from setpoint.sessions.schemas import (
-    Command,
     DraftIn,
     SessionCreate,
     SessionEventOut,
@@ -38,8 +37,11 @@ def _json(doc: Any, status: int = 200) -> Response:
 
 @router.post("", status_code=201, responses={201: {"model": SessionStateOut}})
 async def create_session(body: SessionCreate, ctx: Ctx, uow: UoW, actor: CurrentActor) -> Response:
-    """A new session of a workout, `not_started`; 409 with `active_session` if one is active."""
-    row = await service.create(ctx, uow, actor, body.workout_id, body.athlete_id)
+    """A new session of a workout or a planned session, `not_started`; 409 with
+    `active_session` if one is active."""
+    row = await service.create(
+        ctx, uow, actor, body.workout_id, body.athlete_id, body.planned_session_id
+    )
     await strength.begin_attempt(ctx, uow.session, row)
     return _json(service.state_of(ctx, row, ctx.timeline.now()), 201)
 
@@ -132,7 +134,7 @@ async def hydrate(session_id: uuid.UUID, ctx: Ctx, uow: UoW, actor: CurrentActor
 async def session_checkpoint(
     session_id: uuid.UUID, ctx: Ctx, uow: UoW, actor: CurrentActor
 ) -> Response:
-    """The session as a signed checkpoint file, to restore here later (seed 000's format)."""
+    """The session as a signed checkpoint file, to restore here later."""
     doc = await checkpoint.export(ctx, uow, actor, session_id)
     response = _json(doc)
     name = f"session-{session_id}.checkpoint.json"

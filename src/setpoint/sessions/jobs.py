@@ -40,7 +40,7 @@ class SessionDeadlines:
 
 
 async def recover_sessions(ctx: Context) -> int:
-    """At start, before serving: stale running sessions come back paused (DESIGN §4)."""
+    """At start, before serving: stale running sessions come back paused."""
     async with ctx.db.transaction() as uow:
         await checkpoint.signing_key(ctx, uow.session)  # made once, before any reader needs it
         paused = await service.recover(ctx, uow, ctx.timeline.now())

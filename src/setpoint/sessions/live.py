@@ -6,6 +6,10 @@ Client messages: `{"type": "command", "command": "pause", "idempotency_key"?: ..
 `{"type": "hr", "samples": [{"t", "bpm", "rr"?}, ...]}` (no reply unless refused) and
 `{"type": "ping"}`. Server messages: `state`, `update` (state + events), `heart_rate` (the
 filtered view + deviation events), `ack`, `error`, `pong`.
+
+Commands are rate-limited per socket (`COMMAND_BURST`, then `COMMAND_RATE` a second: an
+`error` `rate_limited` with `retry_after`). A binary frame is answered with an error and
+closes the socket (1003); a revoked or expired token closes it (4401).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import uuid
 from typing import Any
 
@@ -21,11 +26,19 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnected
 
 from setpoint.auth.model import Actor
-from setpoint.auth.service import actor_for_token
+from setpoint.auth.revocations import OpenSockets
+from setpoint.auth.service import Authenticated, authenticate
 from setpoint.context import Context
-from setpoint.errors import BadRequest, NotFound, SetpointError, invalid_fields
+from setpoint.errors import (
+    BadRequest,
+    NotAuthenticated,
+    NotFound,
+    SetpointError,
+    TooManyRequests,
+    invalid_fields,
+)
 from setpoint.heartrate import service as heartrate
-from setpoint.heartrate.live import HeartRates
+from setpoint.heartrate.live import HeartRates, TokenBucket
 from setpoint.heartrate.schemas import SamplesIn
 from setpoint.sessions import service
 from setpoint.sessions.machine import COMMANDS
@@ -34,11 +47,21 @@ from setpoint.sessions.presence import Presence
 PATH = "/api/sessions/{session_id}/live"
 AUTH_TIMEOUT_S = 10
 CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
+UNSUPPORTED_DATA = 1003  # the close code for a binary frame
+COMMAND_BURST = 10  # commands a socket may send at once
+COMMAND_RATE = 1.0  # commands per second a socket may send, sustained
+
+
+class BinaryFrame(BadRequest):
+    """Messages are JSON in text frames; a binary frame closes the socket (1003)."""
 
 
 async def live(websocket: WebSocket) -> None:
     """A plain Starlette route (added at `PATH`): a socket holds its handler's frames for
-    hours, and the fewer they are, the less each full garbage collection has to walk."""
+    hours, and the fewer they are, the less each full garbage collection has to walk.
+
+    The socket is held under its token (`OpenSockets`): when the token is revoked or expires,
+    `end` marks it and wakes the pump, which closes it (4401); no message is handled after."""
     ctx: Context = websocket.app.state.context
     await websocket.accept()
     raw_id = websocket.path_params["session_id"]
@@ -51,29 +74,49 @@ async def live(websocket: WebSocket) -> None:
     # ignores updates whose `revision` is not newer than what it has.
     with ctx.hub.subscribe(f"session:{session_id}") as subscription:
         try:
-            actor, snapshot = await _authenticate(ctx, websocket, session_id)
+            holder, snapshot = await _authenticate(ctx, websocket, session_id)
         except SetpointError as exc:
             await _refuse(websocket, exc)
             return
         except (WebSocketDisconnect, TimeoutError):
             return
         await websocket.send_text(json.dumps({"type": "state", "state": snapshot}))
+        ended: list[SetpointError] = []
+
+        def end() -> None:
+            ended.append(NotAuthenticated("the token was revoked or has expired"))
+            subscription.offer("")  # wakes the pump
 
         async def pump() -> None:
             while True:
-                await websocket.send_text(await subscription.get())
+                message = await subscription.get()
+                if ended:
+                    await _refuse(websocket, ended[0])
+                    return
+                await websocket.send_text(message)
 
+        commands = TokenBucket(COMMAND_BURST, COMMAND_RATE, COMMAND_BURST)
         sender = asyncio.create_task(pump())
         try:
-            with ctx.part(Presence).watch(session_id):
+            with (
+                ctx.part(Presence).watch(session_id),
+                ctx.part(OpenSockets).hold(holder.token_hash, holder.expires_at, end),
+            ):
                 while True:
-                    text = await websocket.receive_text()
-                    reply = await _handle(ctx, actor, session_id, text)
-                    if reply is not None:
+                    text = await _receive_text(websocket)
+                    if ended:
+                        break
+                    reply = await _handle(ctx, holder.actor, session_id, text, commands)
+                    if reply is not None and not ended:
                         await websocket.send_text(json.dumps(reply))
+        except BinaryFrame as exc:
+            if not ended:
+                await _refuse(websocket, exc)
         except (WebSocketDisconnect, WebSocketDisconnected):
             pass  # the client left (seen by the receive, or first by the pump's send)
         finally:
+            if ended:
+                await asyncio.wait([sender], timeout=AUTH_TIMEOUT_S)  # let it send the close
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
@@ -81,27 +124,38 @@ async def live(websocket: WebSocket) -> None:
 
 async def _refuse(websocket: WebSocket, exc: SetpointError) -> None:
     await websocket.send_text(json.dumps({"type": "error", **exc.body()}))
-    await websocket.close(code=CLOSE_CODES.get(exc.status, 4400))
+    code = UNSUPPORTED_DATA if isinstance(exc, BinaryFrame) else CLOSE_CODES.get(exc.status, 4400)
+    await websocket.close(code=code)
+
+
+async def _receive_text(websocket: WebSocket) -> str:
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if text is None:
+        raise BinaryFrame("messages are JSON objects in text frames, not binary")
+    return str(text)
 
 
 async def _authenticate(
     ctx: Context, websocket: WebSocket, session_id: uuid.UUID
-) -> tuple[Actor, dict[str, Any]]:
+) -> tuple[Authenticated, dict[str, Any]]:
     token = websocket.query_params.get("token")
     if token is None:
-        first = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S)
+        first = await asyncio.wait_for(_receive_text(websocket), AUTH_TIMEOUT_S)
         token = _parse(first).get("token")
         if not isinstance(token, str):
             raise BadRequest('send {"type": "auth", "token": "<bearer token>"} first')
-    actor = await actor_for_token(ctx, token)
-    snap = await service.snapshot(ctx, actor, session_id)
-    return actor, service.state_doc(snap, ctx.timeline.now(), ctx.part(HeartRates))
+    holder = await authenticate(ctx, token)
+    snap = await service.snapshot(ctx, holder.actor, session_id)
+    return holder, service.state_doc(snap, ctx.timeline.now(), ctx.part(HeartRates))
 
 
 def _parse(text: str) -> dict[str, Any]:
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise BadRequest("messages are JSON objects") from None
     if not isinstance(message, dict):
         raise BadRequest("messages are JSON objects")
@@ -109,9 +163,10 @@ def _parse(text: str) -> dict[str, Any]:
 
 
 async def _handle(
-    ctx: Context, actor: Actor, session_id: uuid.UUID, text: str
+    ctx: Context, actor: Actor, session_id: uuid.UUID, text: str, commands: TokenBucket
 ) -> dict[str, Any] | None:
-    """The reply to one client message; heart-rate samples get none unless refused."""
+    """The reply to one client message; heart-rate samples get none unless refused. Commands
+    are rate-limited per socket by `commands`."""
     try:
         message = _parse(text)
         kind = message.get("type")
@@ -123,10 +178,16 @@ async def _handle(
             return None
         if kind != "command" or message.get("command") not in COMMANDS:
             raise BadRequest(f"type: expected ping, hr or command ({', '.join(sorted(COMMANDS))})")
+        wait = commands.take(1, ctx.clock.monotonic())
+        if wait:
+            raise TooManyRequests(
+                f"commands: more than {COMMAND_RATE:g}/s on this socket; retry later",
+                retry_after=math.ceil(wait),
+            )
         key, if_match = message.get("idempotency_key"), message.get("if_match")
         if key is not None and not isinstance(key, str):
             raise BadRequest("idempotency_key: must be a string")
-        if if_match is not None and not isinstance(if_match, int):
+        if if_match is not None and (isinstance(if_match, bool) or not isinstance(if_match, int)):
             raise BadRequest("if_match: must be a revision number")
         async with ctx.db.transaction() as uow:
             state = await service.command(

@@ -1,5 +1,5 @@
 """Which sessions clients showed up for: written to `last_seen_at` in batches, which decides
-whether a session comes back running or paused after a restart (DESIGN §4)."""
+whether a session comes back running or paused after a restart."""
 
 from __future__ import annotations
 

@@ -1,20 +1,36 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from setpoint.sessions.machine import Status
 
-Command = Literal["start", "pause", "resume", "skip", "back", "finish", "abandon"]
-
 
 class SessionCreate(BaseModel):
+    """A session of a workout (`workout_id`, for the caller or a coach's `athlete_id`), or of a
+    planned session (`planned_session_id`: its workout, for its athlete): exactly one of them."""
+
     model_config = ConfigDict(extra="forbid")
 
-    workout_id: uuid.UUID
+    workout_id: uuid.UUID | None = None
+    planned_session_id: uuid.UUID | None = None
     athlete_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.workout_id is None) == (self.planned_session_id is None):
+            # Raised as the field's own error, so the 422 names `body.workout_id`.
+            problem = PydanticCustomError(
+                "one_source", "give exactly one of workout_id and planned_session_id"
+            )
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [InitErrorDetails(type=problem, loc=("workout_id",), input=self.workout_id)],
+            )
+        return self
 
 
 class DraftIn(BaseModel):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -21,29 +20,21 @@ from setpoint.auth import authz
 from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
-from setpoint.errors import BadRequest, Conflict, StaleRevision
+from setpoint.errors import BadRequest, Conflict, StaleRevision, Unprocessable
 from setpoint.heartrate.live import HeartRates
 from setpoint.notifications.model import NotificationType
 from setpoint.notifications.service import notify, prefetch_subscribed
+from setpoint.plans.tables import PlannedSession
 from setpoint.sessions import machine, repository
-from setpoint.sessions.machine import Anchors, Status, Transition
+from setpoint.sessions.machine import Status, Transition
 from setpoint.sessions.snapshots import Snapshot, Snapshots, anchors_of, plan_of, snapshot_of
 from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
+from setpoint.workouts.documents import PLAN_VERSION
 from setpoint.workouts.model import Intensity
-from setpoint.workouts.normalize import Plan
 from setpoint.workouts.service import visible as visible_workout
+from setpoint.workouts.tables import WorkoutRow
 
 DEADLINES_JOB = "session-deadlines"
-COMMANDS: dict[str, Callable[[Plan, Anchors, float], Transition]] = {
-    "start": machine.start,
-    "pause": machine.pause,
-    "resume": machine.resume,
-    "skip": machine.skip,
-    "back": machine.back,
-    "finish": machine.finish,
-    "abandon": machine.abandon,
-    "complete_set": machine.complete_set,
-}
 
 
 class SessionAlreadyActive(Conflict):
@@ -58,7 +49,7 @@ def _instant(t: float | None) -> str | None:
 
 
 def state_doc(snap: Snapshot, now: float, heart_rates: HeartRates | None = None) -> dict[str, Any]:
-    """The authoritative state of DESIGN §5, computed from the anchors at `now`, with the
+    """The authoritative state (docs/api.md), computed from the anchors at `now`, with the
     heart rate this process follows for the session."""
     s = machine.view(snap.plan, snap.anchors, now)
     segments = snap.plan_json["segments"]
@@ -112,6 +103,11 @@ async def visible(
     return authz.owned(actor, row, row.athlete_id if row else None, f"session {session_id}")
 
 
+async def locked(session: AsyncSession, session_id: uuid.UUID) -> SessionRow | None:
+    """The session's row, locked for this transaction (None when it is gone)."""
+    return await repository.get(session, session_id, lock=True)
+
+
 async def snapshot(ctx: Context, actor: Actor, session_id: uuid.UUID) -> Snapshot:
     """The session as last committed, from this process's snapshots when it has one."""
     snapshots = ctx.part(Snapshots)
@@ -133,11 +129,26 @@ def _already_active(ctx: Context, row: SessionRow, now: float) -> SessionAlready
 
 
 async def create(
-    ctx: Context, uow: UnitOfWork, actor: Actor, workout_id: uuid.UUID, athlete_id: uuid.UUID | None
+    ctx: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    workout_id: uuid.UUID | None,
+    athlete_id: uuid.UUID | None,
+    planned_session_id: uuid.UUID | None = None,
 ) -> SessionRow:
+    """A new session of a workout, or of a planned session (its workout, for its athlete; the
+    planned session then links to the new session)."""
     session = uow.session
-    athlete = authz.athlete(actor, athlete_id)
-    workout = await visible_workout(session, actor, workout_id)
+    planned = None
+    if planned_session_id is not None:
+        planned = await _planned(session, actor, planned_session_id, athlete_id)
+        athlete = planned.athlete_id
+        workout = await session.get(WorkoutRow, planned.workout_id)
+        assert workout is not None  # planned sessions keep their workout
+    else:
+        assert workout_id is not None
+        athlete = authz.athlete(actor, athlete_id)
+        workout = await visible_workout(session, actor, workout_id)
     now = ctx.timeline.now()
     active = await repository.active_of(session, athlete)
     if active is not None:
@@ -146,7 +157,11 @@ async def create(
         athlete_id=athlete,
         workout_id=workout.id,
         workout_name=workout.name,
-        plan={"segments": workout.segments, "total_duration_s": workout.total_duration_s},
+        plan={
+            "version": PLAN_VERSION,
+            "segments": workout.segments,
+            "total_duration_s": workout.total_duration_s,
+        },
         status=Status.NOT_STARTED.value,
         active_athlete_id=athlete,
         segment_index=0,
@@ -170,7 +185,21 @@ async def create(
         if active is None:
             raise
         raise _already_active(ctx, active, now) from None
+    if planned is not None:
+        planned.session_id = row.id
+        await session.flush()
     return row
+
+
+async def _planned(
+    session: AsyncSession, actor: Actor, planned_id: uuid.UUID, athlete_id: uuid.UUID | None
+) -> PlannedSession:
+    planned = await session.get(PlannedSession, planned_id, with_for_update=True)
+    owner = planned.athlete_id if planned else None
+    planned = authz.owned(actor, planned, owner, f"planned session {planned_id}")
+    if athlete_id is not None and athlete_id != planned.athlete_id:
+        raise Unprocessable(f"athlete_id: planned session {planned_id} is another athlete's")
+    return planned
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -257,7 +286,7 @@ async def command(
     uow: UnitOfWork,
     actor: Actor,
     session_id: uuid.UUID,
-    name: str,
+    name: machine.Command,
     *,
     idempotency_key: str | None = None,
     if_match: int | None = None,
@@ -275,7 +304,7 @@ async def command(
             f"session is at revision {row.revision}, not {if_match}",
             session=state_of(ctx, row, now),
         )
-    transition = COMMANDS[name](plan_of(ctx, row), anchors_of(row), now)
+    transition = machine.COMMANDS[name](plan_of(ctx, row), anchors_of(row), now)
     events = apply_transition(ctx, row, transition, now, session)
     state = await announce(ctx, uow, row, events, now)
     remember(ctx, session, actor, idempotency_key, request, state)

@@ -76,7 +76,7 @@ class IdempotencyKey(Base):
 
 
 class SessionDraft(Base):
-    """The player's unsynced UI state (seed 003); deleted when the session ends, and only then."""
+    """The player's unsynced UI state; deleted when the session ends, and only then."""
 
     __tablename__ = "session_drafts"
 

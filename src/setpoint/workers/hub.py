@@ -1,5 +1,5 @@
 """The live hub: fan-out of JSON messages by topic to subscribers in this process, and,
-with Redis, to every process (DESIGN §2). Messages are serialized once by the publisher.
+with Redis, to every process. Messages are serialized once by the publisher.
 
 Each subscriber has a bounded queue: a slow client loses its oldest messages (a newer state
 snapshot supersedes them) instead of building a backlog in the server.

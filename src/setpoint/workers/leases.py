@@ -1,4 +1,4 @@
-"""The one way to do deferred work against the outside world (DESIGN §6): claim due rows with
+"""The one way to do deferred work against the outside world: claim due rows with
 a lease, act with no transaction open, record the outcome, reschedule failures with backoff.
 
     claim   one short transaction: due rows whose lease is free are leased until
@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar, Generic, TypeVar, TypeVarTuple
 
-from sqlalchemy import Select, or_
+from sqlalchemy import ColumnElement, Select, case, or_
 from sqlalchemy.orm import QueryableAttribute
 
 from setpoint.context import Context
@@ -45,6 +45,15 @@ def due(
         .order_by(due_at)
         .with_for_update(skip_locked=True, of=query.column_descriptions[0]["entity"])
     )
+
+
+def next_free(
+    due_at: QueryableAttribute[float | None], lease_until: QueryableAttribute[float | None]
+) -> ColumnElement[float | None]:
+    """When a row can next be claimed: its due time, or the end of its lease when later
+    (another worker holds it). The minimum of this is a job's `next_due`; the due time
+    alone would make a worker spin on rows it cannot claim."""
+    return case((lease_until > due_at, lease_until), else_=due_at)
 
 
 def backoff_s(

@@ -1,4 +1,4 @@
-"""The due-row worker loop (DESIGN §6).
+"""The due-row worker loop.
 
 All deferred work is a row with a due time. A job claims its due rows in one short
 transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers never take the same

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setpoint.auth.deps import CurrentActor
@@ -15,10 +15,12 @@ from setpoint.workouts.repository import WorkoutFilter
 from setpoint.workouts.schemas import (
     GenerateIn,
     RegenerateIn,
+    ValidationOut,
     WorkoutIn,
     WorkoutOut,
     WorkoutPage,
     WorkoutSummaryOut,
+    plan_out,
     segment_out,
 )
 from setpoint.workouts.tables import WorkoutRow
@@ -96,6 +98,21 @@ async def list_workouts(
 async def generate_workout(body: GenerateIn, ctx: Ctx, uow: UoW, actor: CurrentActor) -> WorkoutOut:
     """Generate a treadmill or bike interval workout; same inputs and seed, same plan."""
     return _out(await service.generate(ctx, uow.session, actor, body), latest=True)
+
+
+@router.post("/validate", response_model=ValidationOut)
+async def validate_workout(
+    actor: CurrentActor,
+    document: Annotated[dict[str, Any], Body(description="a Workout JSON document")],
+) -> ValidationOut:
+    """Check a Workout JSON as `POST /api/workouts` would, storing nothing: 200 with `valid`
+    and the normalized plan, or `valid: false` and every problem with its path."""
+    plan, problems = service.check(document)
+    if plan is None:
+        return ValidationOut(valid=False, problems=problems)
+    return ValidationOut(
+        valid=True, segments=plan_out(plan), total_duration_s=plan.total_duration_s
+    )
 
 
 @router.get("/{workout_id}", response_model=WorkoutOut)

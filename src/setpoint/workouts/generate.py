@@ -1,4 +1,4 @@
-"""Generated treadmill and bike workouts: pure and deterministic (DESIGN §4 "generate").
+"""Generated treadmill and bike workouts: pure and deterministic.
 
 `generate(inputs, seed)` checks the inputs and fills their defaults (`apply_defaults`), then
 draws a goal-shaped plan from a `random.Random` seeded with the seed *and* the applied inputs:

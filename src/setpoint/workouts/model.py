@@ -86,7 +86,7 @@ class CircuitMove:
 
 @dataclass(frozen=True, slots=True)
 class Exercise:
-    """A strength exercise; which fields apply depends on `type` (see DESIGN §5)."""
+    """A strength exercise; which fields apply depends on `type` (see docs/api.md)."""
 
     name: str
     type: ExerciseType

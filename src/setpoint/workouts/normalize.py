@@ -1,6 +1,6 @@
 """Normalization: a workout's steps and repeats become a flat list of executable segments.
 
-Repeats are expanded, strength exercise types become timelines (DESIGN §4), and every segment
+Repeats are expanded, strength exercise types become timelines, and every segment
 gets its absolute `offset_s`: the running sum of the known durations before it (an open
 segment counts as 0 there, and makes `total_duration_s` unknown).
 """
@@ -194,7 +194,7 @@ class ExerciseRound:
 
 
 def exercise_rounds(ex: Exercise) -> tuple[ExerciseRound, ...]:
-    """The one expansion of a strength exercise type (DESIGN §4): sessions run it as
+    """The one expansion of a strength exercise type: sessions run it as
     segments (`normalize`), device formats write it as steps and repeats."""
     if ex.type is ExerciseType.STANDARD:
         sets = ex.sets or 0

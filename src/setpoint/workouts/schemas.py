@@ -1,4 +1,4 @@
-"""The Workout JSON of DESIGN §5 (request and response models) and its mapping to the domain."""
+"""The Workout JSON (docs/api.md) (request and response models) and its mapping to the domain."""
 
 from __future__ import annotations
 
@@ -305,6 +305,16 @@ class WorkoutOut(BaseModel):
     steps: list[dict[str, object]]
     segments: list[SegmentOut]
     total_duration_s: int | None
+
+
+class ValidationOut(BaseModel):
+    """A Workout JSON checked without storing it: valid with its normalized plan, or not
+    valid with every problem (`steps[1].targets[0]: low 170 > high 160`)."""
+
+    valid: bool
+    segments: list[SegmentOut] = Field(default_factory=list)
+    total_duration_s: int | None = None
+    problems: list[str] = Field(default_factory=list)
 
 
 class WorkoutSummaryOut(BaseModel):

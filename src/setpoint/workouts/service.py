@@ -6,16 +6,24 @@ import secrets
 import uuid
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setpoint.auth.model import Actor
 from setpoint.context import Context
-from setpoint.errors import Forbidden, InvalidGeneration, InvalidWorkout, NotFound, StaleRevision
+from setpoint.errors import (
+    Forbidden,
+    InvalidGeneration,
+    InvalidWorkout,
+    NotFound,
+    StaleRevision,
+    field_path,
+)
 from setpoint.workouts import generate as gen
 from setpoint.workouts import repository
 from setpoint.workouts.documents import segment_doc
 from setpoint.workouts.model import Workout, validate
-from setpoint.workouts.normalize import normalize
+from setpoint.workouts.normalize import Plan, normalize
 from setpoint.workouts.repository import WorkoutFilter
 from setpoint.workouts.schemas import GenerateIn, WorkoutIn
 from setpoint.workouts.tables import WorkoutRow
@@ -79,6 +87,20 @@ def _build(
         seed=seed,
         created_at=ctx.clock.now(),
     )
+
+
+def check(document: Any) -> tuple[Plan | None, list[str]]:
+    """A Workout JSON document checked as `create` would, storing nothing: its normalized
+    plan, or every problem found (shape first, then the domain rules), each naming its path."""
+    try:
+        body = WorkoutIn.model_validate(document)
+    except ValidationError as exc:
+        return None, [f"{field_path(e['loc'])}: {e['msg']}" for e in exc.errors()]
+    workout = body.to_domain()
+    problems = validate(workout)
+    if problems:
+        return None, [str(p) for p in problems]
+    return normalize(workout), []
 
 
 async def _add(session: AsyncSession, row: WorkoutRow) -> WorkoutRow:

@@ -1,7 +1,7 @@
 """Helpers the format writers share: validation, names, target wording, device step trees.
 
 A *device tree* is the authored workout with each strength exercise rewritten as the plain
-steps and repeats a watch runs (DESIGN §4 timelines), repeats left unexpanded. FIT and the
+steps and repeats a watch runs (their timelines), repeats left unexpanded. FIT and the
 Garmin JSON are written from it:
 
 - `standard`: repeat `sets` x [reps step, timed rest (when `rest_s`)];

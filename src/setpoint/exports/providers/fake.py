@@ -9,6 +9,8 @@ tokens expire, refresh tokens are single use, and what is received is validated 
 providers do. The admin routes:
 
 - `GET /_state`: per provider its workouts, schedules, plans and request counts per route;
+- `GET /_log`: per provider each request as `[arrival time (epoch s), "METHOD route",
+  account or null]`, in arrival order;
 - `POST /_faults`: e.g. `{"provider": "wahoo", "status": 503, "times": 3}` (optionally
   `path`, `retry_after`, `body`), `{"provider": "garmin", "latency_ms": 50}`,
   `{"provider": "garmin", "revoke": true}`, `{"provider": "garmin", "expire_tokens": true}`,
@@ -60,9 +62,12 @@ def create_app(state: FakeState | None = None) -> Starlette:
     fake = state or FakeState(time.time)
 
     async def gate(request: Request, provider: str, route: str, auth: bool = True) -> str:
-        """Count the request, wait the latency, apply a fault, check the bearer token."""
+        """Count and log the request, wait the latency, apply a fault, check the bearer token."""
         p = fake[provider]
+        header = request.headers.get("authorization", "")
+        token = header[7:] if header.lower().startswith("bearer ") else ""
         p.requests[f"{request.method} {route}"] += 1
+        p.log.append((fake.clock(), f"{request.method} {route}", p.holder(token)))
         if p.latency_ms:
             await asyncio.sleep(p.latency_ms / 1000)
         fault = p.next_fault(request.url.path)
@@ -70,8 +75,6 @@ def create_app(state: FakeState | None = None) -> Starlette:
             raise Answer(_fault_response(provider, fault.status, fault.retry_after, fault.body))
         if not auth:
             return ""
-        header = request.headers.get("authorization", "")
-        token = header[7:] if header.lower().startswith("bearer ") else ""
         account = fake.account_of(provider, token)
         if account is None:
             raise Answer(JSONResponse({"error": "invalid_token"}, 401))
@@ -336,6 +339,9 @@ def create_app(state: FakeState | None = None) -> Starlette:
             return JSONResponse({"error": str(exc)}, 400)
         return JSONResponse(fake.snapshot())
 
+    async def log_route(request: Request) -> Response:
+        return JSONResponse({name: p.log for name, p in fake.providers.items()})
+
     async def reset_route(request: Request) -> Response:
         fake.reset()
         return Response(status_code=204)
@@ -370,6 +376,7 @@ def create_app(state: FakeState | None = None) -> Starlette:
         Route("/wahoo/v1/permissions", wahoo_permissions, methods=["DELETE"]),
         Route("/wahoo/v1/user", wahoo_user, methods=["GET"]),
         Route("/_state", state_route, methods=["GET"]),
+        Route("/_log", log_route, methods=["GET"]),
         Route("/_faults", faults_route, methods=["POST"]),
         Route("/_reset", reset_route, methods=["POST"]),
     ]

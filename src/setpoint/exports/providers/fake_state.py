@@ -65,6 +65,8 @@ class ProviderState:
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
     plans: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
+    # (arrival time, "METHOD route", account of the bearer token or None) per request
+    log: list[tuple[float, str, str | None]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     latency_ms: float = 0.0
     missing_permission: bool = False
@@ -83,6 +85,11 @@ class ProviderState:
             "faults": len(self.faults),
             "missing_permission": self.missing_permission,
         }
+
+    def holder(self, token: str) -> str | None:
+        """The account an access token was issued to (valid or not), without using it."""
+        access = self.access.get(token)
+        return None if access is None else access.account
 
     def next_fault(self, path: str) -> Fault | None:
         """The fault this request meets, if any (counting it down)."""
