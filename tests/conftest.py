@@ -3,6 +3,7 @@ SETPOINT_TEST_DATABASE_URL is set. The schema is built by the migrations, once p
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,40 @@ from tests.support import (
     scratch_postgres,
     sqlite_url,
 )
+
+SERVICES = ("SETPOINT_TEST_DATABASE_URL", "SETPOINT_TEST_REDIS_URL")
+_DESELECTED = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "services: needs PostgreSQL and Redis (SETPOINT_TEST_*_URL); else deselected"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `services` are deselected, with one line saying why, when PostgreSQL and
+    Redis are not configured (CI configures them)."""
+    missing = [name for name in SERVICES if not os.environ.get(name)]
+    needing = [item for item in items if item.get_closest_marker("services")]
+    if not missing or not needing:
+        return
+    config.hook.pytest_deselected(items=needing)
+    items[:] = [item for item in items if not item.get_closest_marker("services")]
+    config.stash[_DESELECTED] = (
+        f"deselected {len(needing)} tests that need PostgreSQL and Redis: "
+        f"{' and '.join(missing)} not set"
+    )
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
+    return config.stash.get(_DESELECTED, None)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    reason = config.stash.get(_DESELECTED, None)
+    if reason is not None:
+        terminalreporter.write_line(reason)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -84,6 +119,7 @@ def settings(database_url: str) -> Settings:
         log_format="json",
         log_level="warning",
         run_workers=False,  # tests drive the jobs with the fake clock
+        webhook_allow_private=True,  # the test receivers listen on loopback
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -107,3 +108,64 @@ class Receiver:
             ):
                 good.append(json.loads(body))
         return good
+
+
+WAIT_S = 10.0  # a bound on waiting for the app; never a timing assertion
+
+
+class AsgiSocket:
+    """A WebSocket client that speaks ASGI to the app in the test's own event loop (so the
+    fake clock and the app's database stay in one loop). Waits are bounded, never timed."""
+
+    def __init__(self, app: Any, path: str, query: str = "") -> None:
+        self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        scope = {
+            "type": "websocket",
+            "asgi": {"version": "3.0"},
+            "scheme": "ws",
+            "http_version": "1.1",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": query.encode(),
+            "headers": [(b"host", b"setpoint.test")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("setpoint.test", 80),
+            "subprotocols": [],
+        }
+        self._handler = asyncio.create_task(app(scope, self._to_app.get, self._from_app.put))
+        self.close_code: int | None = None
+
+    async def __aenter__(self) -> AsgiSocket:
+        await self._to_app.put({"type": "websocket.connect"})
+        assert (await self._next())["type"] == "websocket.accept"
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._to_app.put({"type": "websocket.disconnect", "code": 1000})
+        await asyncio.wait_for(self._handler, WAIT_S)
+
+    async def send_text(self, text: str) -> None:
+        await self._to_app.put({"type": "websocket.receive", "text": text})
+
+    async def send_json(self, doc: Any) -> None:
+        await self.send_text(json.dumps(doc))
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self._to_app.put({"type": "websocket.receive", "bytes": data})
+
+    async def receive_json(self) -> dict[str, Any]:
+        message = await self._next()
+        assert message["type"] == "websocket.send", message
+        return dict(json.loads(message["text"]))
+
+    async def closed(self) -> int:
+        """Waits for the server to close the socket; its close code."""
+        message = await self._next()
+        assert message["type"] == "websocket.close", message
+        self.close_code = int(message.get("code", 1000))
+        return self.close_code
+
+    async def _next(self) -> dict[str, Any]:
+        return await asyncio.wait_for(self._from_app.get(), WAIT_S)

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from setpoint import __version__, logs, web
@@ -45,6 +46,7 @@ from setpoint.heartrate.service import write_pending
 from setpoint.notifications import endpoints as notification_endpoints
 from setpoint.notifications import live as notification_live
 from setpoint.plans import endpoints as plan_endpoints
+from setpoint.schedules import endpoints as schedule_endpoints
 from setpoint.sessions import endpoints as session_endpoints
 from setpoint.sessions import live
 from setpoint.sessions.jobs import PRESENCE_FLUSH_S, flush_seen, recover_sessions
@@ -117,19 +119,23 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.openapi = partial(_openapi_with_bearer, app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics)  # outermost: sees every answer, 413s included
     _add_error_handlers(app)
-    app.add_route(  # the hottest read, first (see its docstring)
-        "/api/sessions/{session_id:uuid}",
-        session_endpoints.read_state,
-        methods=["GET"],
-        include_in_schema=False,
+    app.router.routes.append(  # the hottest read, first (see its docstring)
+        LabelledRoute(
+            "/api/sessions/{session_id:uuid}",
+            session_endpoints.read_state,
+            methods=["GET"],
+            include_in_schema=False,
+        )
     )
     app.include_router(auth_endpoints.router)
     app.include_router(heartrate_endpoints.router)
     app.include_router(workout_endpoints.router)
     app.include_router(export_endpoints.router)
     app.include_router(plan_endpoints.router)
+    app.include_router(schedule_endpoints.router)
     app.include_router(strength_endpoints.router)  # before the sessions' /{id}/{command}
     app.include_router(session_endpoints.router)
     app.router.add_websocket_route(live.PATH, live.live)
@@ -242,6 +248,51 @@ class BodyLimit:
         await self.app(scope, limited, muted)
 
 
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"referrer-policy", b"no-referrer"),
+)
+
+
+class SecurityHeaders:
+    """Adds `SECURITY_HEADERS` to every HTTP answer that does not set its own: no MIME
+    sniffing, no framing, and only the page's own scripts and styles."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        if scope["type"] != "http":
+            return self.app(scope, receive, send)
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return self.app(scope, receive, sending)
+
+
+class LabelledRoute(Route):
+    """A plain Starlette route that names itself in the scope, as FastAPI's routes do, so
+    logs and metrics label its requests with its path."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is not Match.NONE:
+            child_scope["route"] = self
+        return match, child_scope
+
+
 class RequestMetrics:
     """Counts and times requests per route template, and logs each one (no headers, no bodies)."""
 
@@ -269,7 +320,7 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = getattr(scope.get("route"), "path_format", "unmatched")
             elapsed = time.perf_counter() - started
             REQUESTS.labels(scope["method"], route, str(status)).inc()
             LATENCY.labels(scope["method"], route).observe(elapsed)

@@ -28,9 +28,12 @@ class Settings(BaseSettings):
     worker_poll_s: float = Field(default=5.0, gt=0)
     speed: float = Field(default=1.0, ge=1.0, le=1000.0)  # session time × real time (demos only)
     hr_write_every_s: float = Field(default=2.0, gt=0)  # heart-rate samples are written in batches
+    schedule_horizon_days: float = Field(default=7.0, ge=0)  # schedules plan fires this far ahead
+    schedule_misfire_grace_s: float = Field(default=3600.0, ge=0)  # a missed fire this old fires
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     metrics_token: SecretStr | None = None
+    webhook_allow_private: bool = False  # webhooks may call loopback/private addresses (demos)
 
     log_level: str = "info"
     log_format: Literal["auto", "json", "console"] = "auto"

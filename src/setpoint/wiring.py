@@ -7,6 +7,8 @@ import httpx
 
 from setpoint.auth.model import ActorCache
 from setpoint.auth.passwords import Passwords
+from setpoint.auth.revocations import OpenSockets
+from setpoint.auth.throttle import LoginThrottle
 from setpoint.clock import Clock
 from setpoint.config import Settings
 from setpoint.context import Context
@@ -15,6 +17,7 @@ from setpoint.exports.jobs import DevicePushes, DeviceWithdrawals
 from setpoint.exports.providers import Providers
 from setpoint.heartrate.live import HeartRates
 from setpoint.notifications.jobs import WebhookDeliveries
+from setpoint.schedules.jobs import ScheduleFires
 from setpoint.sessions.jobs import SessionDeadlines
 from setpoint.sessions.presence import Presence
 from setpoint.sessions.snapshots import Snapshots
@@ -36,6 +39,8 @@ def build_context(
         Providers(settings, http, clock),
         Passwords(settings),
         ActorCache(),
+        LoginThrottle(),
+        OpenSockets(),
         Presence(),
         Snapshots.for_process(hub, redis=settings.redis_url is not None),
         HeartRates(),
@@ -52,5 +57,6 @@ def worker_loop(ctx: Context) -> WorkerLoop:
         WebhookDeliveries(ctx),
         DevicePushes(ctx),
         DeviceWithdrawals(ctx),
+        ScheduleFires(ctx),
     ]
     return WorkerLoop(jobs, ctx.clocks, ctx.hub, ctx.settings.worker_poll_s)

@@ -1,8 +1,8 @@
 """Scale-out (DESIGN §2, §6): several `setpoint serve` processes and a `setpoint worker` on one
 PostgreSQL database, sharing the live stream and the worker wake-ups through Redis.
 
-PostgreSQL and Redis only: these tests take their own scratch database, and fail (they are
-not skipped) when SETPOINT_TEST_DATABASE_URL or SETPOINT_TEST_REDIS_URL is not set.
+PostgreSQL and Redis only: these tests take their own scratch database, and are deselected
+(with a line saying so) when SETPOINT_TEST_DATABASE_URL or SETPOINT_TEST_REDIS_URL is not set.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from setpoint.db import migrate
 from setpoint.db.engine import Database
@@ -33,6 +34,8 @@ from tests.e2e.procs import (
 )
 from tests.support import scratch_postgres
 
+pytestmark = pytest.mark.services
+
 LATE_S = 0.25  # a boundary is announced less than this after its instant
 EARLY_S = 0.05  # and never before it (slack for the processes' clocks)
 
@@ -40,13 +43,6 @@ EARLY_S = 0.05  # and never before it (slack for the processes' clocks)
 @pytest.fixture(scope="module")
 async def pg_redis() -> AsyncIterator[tuple[str, str]]:
     """A migrated scratch PostgreSQL database, and the Redis URL."""
-    names = ("SETPOINT_TEST_DATABASE_URL", "SETPOINT_TEST_REDIS_URL")
-    missing = [name for name in names if not os.environ.get(name)]
-    if missing:
-        pytest.fail(
-            f"the scale-out tests need PostgreSQL and Redis: set {' and '.join(missing)}",
-            pytrace=False,
-        )
     async with scratch_postgres() as url:
         db = Database(url)
         await migrate.upgrade(db)  # before the servers start, so they never race to migrate
@@ -194,4 +190,34 @@ async def test_a_worker_process_alone_drives_boundaries(
             print(f"boundaries announced {late_b:+.3f} s (wake from B), {late_a:+.3f} s (from A)")
         finally:
             await on_a.close()
+            await on_b.close()
+
+
+async def test_a_token_revoked_on_one_process_closes_its_sockets_on_the_others(
+    pg_redis: tuple[str, str], tmp_path: Path
+) -> None:
+    database_url, redis_url = pg_redis
+    email = "revoked-everywhere@example.com"
+    await create_athletes(database_url, [email])
+    with processes(tmp_path, database_url, SETPOINT_REDIS_URL=redis_url) as procs:
+        a, b = procs.serve("a"), procs.serve("b")
+        await procs.up(a, b)
+        async with httpx.AsyncClient(base_url=a.url, timeout=10) as client:
+            token = await login(client, email)
+            sid = await new_session(client, token, time_steps(60))
+        on_b = await Listener.open(b, sid, token)
+        try:
+            assert (await state_on(b, token, sid))["status"] == "not_started"  # cached on B
+            async with httpx.AsyncClient(base_url=a.url, timeout=10) as client:
+                revoked = await client.delete("/api/auth/token", headers=bearer(token))
+            assert revoked.status_code == 204
+            refused = await on_b.next_matching(lambda m: m["type"] == "error", within_s=5)
+            assert refused.message["error"] == "not_authenticated"
+            with pytest.raises(ConnectionClosed):  # the server closed the socket
+                await asyncio.wait_for(on_b._task, 5)
+            assert on_b.ws.close_code == 4401
+            async with httpx.AsyncClient(base_url=b.url, timeout=10) as client:
+                after = await client.get(f"/api/sessions/{sid}", headers=bearer(token))
+            assert after.status_code == 401  # B forgot the token at once, not after its cache
+        finally:
             await on_b.close()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from setpoint.auth import service
 from setpoint.auth.deps import CurrentActor, Token
@@ -11,15 +11,26 @@ from setpoint.errors import Forbidden
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
-@router.post("/auth/token", response_model=TokenOut)
-async def create_token(body: TokenRequest, ctx: Ctx, uow: UoW) -> TokenOut:
-    token, row = await service.issue_token(ctx, uow.session, body.email, body.password)
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses={429: {"description": "too many failed logins; `Retry-After` says when to retry"}},
+)
+async def create_token(
+    body: TokenRequest, ctx: Ctx, request: Request, response: Response
+) -> TokenOut:
+    """A bearer token for a right e-mail and password. Failed logins are throttled by account
+    and by client address: past a few, 429 with `Retry-After`, a wait that doubles each time."""
+    address = request.client.host if request.client else "unknown"
+    token, row = await service.issue_token(ctx, body.email, body.password, address)
+    response.headers["Cache-Control"] = "no-store"
     return TokenOut(access_token=token, expires_at=row.expires_at)
 
 
 @router.delete("/auth/token", status_code=204)
 async def revoke_token(ctx: Ctx, uow: UoW, actor: CurrentActor, token: Token) -> Response:
-    await service.revoke_token(ctx, uow.session, token)
+    """Revoke the token: HTTP refuses it at once, and the live sockets it opened close (4401)."""
+    await service.revoke_token(ctx, uow, token)
     return Response(status_code=204)
 
 

@@ -54,18 +54,20 @@ class ActorCache:
     def __init__(self, ttl_s: float = 10.0, size: int = 50_000) -> None:
         self.ttl_s = ttl_s
         self.size = size
-        self._entries: dict[str, tuple[Actor, float]] = {}
+        self._entries: dict[str, tuple[Actor, float, float]] = {}
 
-    def get(self, token_hash: str, now: float) -> Actor | None:
+    def get(self, token_hash: str, now: float) -> tuple[Actor, float] | None:
+        """The token's actor and when the token expires (epoch seconds)."""
         entry = self._entries.get(token_hash)
         if entry is None or entry[1] <= now:
             return None
-        return entry[0]
+        return entry[0], entry[2]
 
     def put(self, token_hash: str, actor: Actor, now: float, token_expires_at: float) -> None:
         if len(self._entries) >= self.size:
             self._entries.pop(next(iter(self._entries)))
-        self._entries[token_hash] = (actor, min(now + self.ttl_s, token_expires_at))
+        until = min(now + self.ttl_s, token_expires_at)
+        self._entries[token_hash] = (actor, until, token_expires_at)
 
     def drop(self, token_hash: str) -> None:
         self._entries.pop(token_hash, None)

@@ -21,6 +21,10 @@ app = typer.Typer(
 )
 users = typer.Typer(help="Manage user accounts.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(users, name="users")
+schedules = typer.Typer(
+    help="Cron-scheduled workouts.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(schedules, name="schedules")
 console = Console()
 # Young collections every 50,000 allocations instead of 700: what a request or a boundary
 # allocates is freed before a collection runs instead of being promoted, and the full
@@ -243,6 +247,161 @@ async def _create_user(email: str, password: str, role: Role, coach: str | None)
         return str(user.id)
     finally:
         await db.dispose()
+
+
+@schedules.command("preview")
+def preview_schedule(
+    cron: Annotated[str, typer.Argument(metavar="CRON", help="Five fields, e.g. '30 6 * * TUE'.")],
+    time_zone: Annotated[
+        str, typer.Option("--time-zone", metavar="ZONE", help="IANA time zone.")
+    ] = "UTC",
+    start: Annotated[
+        str | None,
+        typer.Option("--from", metavar="WHEN", help="ISO date-time to start after (default now)."),
+    ] = None,
+    count: Annotated[int, typer.Option(metavar="N", help="How many fires.", min=1, max=100)] = 5,
+) -> None:
+    """Show the next fires of a cron expression in a time zone (nothing is stored)."""
+    from datetime import UTC, datetime
+
+    from setpoint.errors import SetpointError
+    from setpoint.schedules.service import preview
+
+    try:
+        after = datetime.fromisoformat(start) if start else datetime.now(UTC)
+        fires = preview(cron, time_zone, after, count)
+    except ValueError as exc:
+        console.print(f"[red]error[/red] from: {exc}")
+        raise typer.Exit(1) from None
+    except SetpointError as exc:
+        console.print(f"[red]error[/red] {exc.code}: {exc.detail}")
+        raise typer.Exit(1) from None
+    for fire in fires:
+        console.print(f"{fire.at:%Y-%m-%dT%H:%M:%SZ}  {fire.local.isoformat()}")
+
+
+@schedules.command("list")
+def list_schedules(
+    athlete: Annotated[
+        str | None, typer.Option(metavar="EMAIL", help="Only this athlete's schedules.")
+    ] = None,
+) -> None:
+    """List schedules with their next fire."""
+    from setpoint.errors import SetpointError
+
+    try:
+        rows = asyncio.run(_list_schedules(athlete))
+    except SetpointError as exc:
+        console.print(f"[red]error[/red] {exc.code}: {exc.detail}")
+        raise typer.Exit(1) from None
+    for row in rows:
+        console.print("  ".join(row))
+    if not rows:
+        console.print("no schedules")
+
+
+@schedules.command("add")
+def add_schedule(
+    athlete: Annotated[str, typer.Argument(metavar="EMAIL", help="The athlete's e-mail.")],
+    workout: Annotated[str, typer.Option(metavar="WORKOUT_ID", help="The workout to run.")],
+    cron: Annotated[str, typer.Option(metavar="CRON", help="Five fields, e.g. '30 6 * * TUE'.")],
+    type: Annotated[
+        str, typer.Option("--type", metavar="TYPE", help="ENDURANCE or STRENGTH.")
+    ] = "ENDURANCE",
+    time_zone: Annotated[
+        str | None,
+        typer.Option("--time-zone", metavar="ZONE", help="IANA zone (default: the profile's)."),
+    ] = None,
+    title: Annotated[str | None, typer.Option(metavar="TITLE", help="A title.")] = None,
+) -> None:
+    """Schedule a workout for an athlete (as the athlete)."""
+    from setpoint.errors import SetpointError
+
+    try:
+        line = asyncio.run(_add_schedule(athlete, workout, cron, type, time_zone, title))
+    except SetpointError as exc:
+        console.print(f"[red]error[/red] {exc.code}: {exc.detail}")
+        raise typer.Exit(1) from None
+    console.print(line)
+
+
+async def _list_schedules(athlete: str | None) -> list[list[str]]:
+    import uuid
+    from datetime import UTC, datetime
+
+    from setpoint.auth import repository as users_repository
+    from setpoint.auth.model import Actor
+    from setpoint.db.engine import Database
+    from setpoint.errors import NotFound
+    from setpoint.schedules import service
+
+    db = Database(get_settings().database_url)
+    try:
+        async with db.transaction(write=False) as uow:
+            admin = Actor(user_id=uuid.uuid4(), email="cli", role=Role.ADMIN)
+            athlete_id = None
+            if athlete is not None:
+                user = await users_repository.user_by_email(uow.session, athlete.strip().lower())
+                if user is None:
+                    raise NotFound(f"athlete {athlete} does not exist")
+                athlete_id = user.id
+            found, _ = await service.list_schedules(uow.session, admin, athlete_id, 1000, 0)
+            now = datetime.now(UTC)
+            rows = []
+            for s in found:
+                doc = service.doc(admin, s, None, now)
+                nxt = doc["next_fires"][0]["local"].isoformat() if doc["next_fires"] else "-"
+                state = "paused" if s.paused else "active"
+                rows.append([str(s.id), str(s.athlete_id), s.cron, s.time_zone, state, nxt])
+            return rows
+    finally:
+        await db.dispose()
+
+
+async def _add_schedule(
+    athlete: str, workout: str, cron: str, kind: str, time_zone: str | None, title: str | None
+) -> str:
+    import uuid
+
+    from setpoint.auth import repository as users_repository
+    from setpoint.auth.service import actor_for_user
+    from setpoint.clock import SystemClock
+    from setpoint.db import migrate as m
+    from setpoint.db.engine import Database
+    from setpoint.errors import BadRequest, NotFound, Unprocessable
+    from setpoint.plans.model import SessionType
+    from setpoint.schedules import service
+    from setpoint.wiring import build_context
+
+    try:
+        workout_id = uuid.UUID(workout)
+    except ValueError:
+        raise BadRequest(f"workout: {workout!r} is not an id") from None
+    if kind.upper() not in SessionType.__members__:
+        raise Unprocessable(f"type: {kind!r} is neither ENDURANCE nor STRENGTH")
+    settings = get_settings()
+    db = Database(settings.database_url)
+    await m.upgrade(db)
+    ctx = build_context(settings, SystemClock(), db=db)
+    try:
+        async with db.transaction() as uow:
+            user = await users_repository.user_by_email(uow.session, athlete.strip().lower())
+            if user is None:
+                raise NotFound(f"athlete {athlete} does not exist")
+            actor = await actor_for_user(uow.session, user)
+            fields = {
+                "workout_id": workout_id,
+                "cron": cron,
+                "time_zone": time_zone,
+                "type": kind.upper(),
+                "title": title,
+            }
+            schedule = await service.create(ctx, uow, actor, fields)
+            doc = service.doc(actor, schedule, None, ctx.clock.now())
+        fires = ", ".join(f["local"].isoformat() for f in doc["next_fires"][:3])
+        return f"created schedule {schedule.id}; next: {fires or '-'}"
+    finally:
+        await ctx.close()
 
 
 register_hr_commands(app)

@@ -7,8 +7,9 @@ from setpoint.exports.tables import DeviceConnection, ExportWithdrawal, OAuthSta
 from setpoint.heartrate.tables import AthleteProfile, HeartRateSample
 from setpoint.notifications.tables import Notification, Webhook, WebhookDelivery
 from setpoint.plans.tables import PlannedSession, WeeklyPlan
+from setpoint.schedules.tables import Schedule, ScheduleFire
 from setpoint.sessions.tables import IdempotencyKey, SessionDraft, SessionEvent, SessionRow
-from setpoint.strength.tables import ExerciseSet, ProgressRow
+from setpoint.strength.tables import ExerciseRecord, ExerciseSet, ProgressRow
 from setpoint.workouts.tables import WorkoutRow
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Base",
     "CoachLink",
     "DeviceConnection",
+    "ExerciseRecord",
     "ExerciseSet",
     "ExportWithdrawal",
     "HeartRateSample",
@@ -26,6 +28,8 @@ __all__ = [
     "PlanExport",
     "PlannedSession",
     "ProgressRow",
+    "Schedule",
+    "ScheduleFire",
     "ServerKey",
     "SessionDraft",
     "SessionEvent",

@@ -79,8 +79,10 @@ async def post_heart_rate(
 ) -> SamplesOut:
     """A batch of the athlete's samples `{t, bpm, rr?}` for their running session. Samples the
     filter refuses (impossible values, far from server time, duplicates) are counted by reason
-    in `rejected`, not stored. Over the session's rate: 429 with `Retry-After`."""
-    result = await service.ingest(ctx, actor, session_id, body.readings())
+    in `rejected`, not stored. Accepted samples are written within `hr_write_every_s`
+    (`stored` 0), or before the answer with `"durable": true` (`stored` = `accepted`). Over
+    the session's rate: 429 with `Retry-After`."""
+    result = await service.ingest(ctx, actor, session_id, body.readings(), body.durable)
     return SamplesOut(**result)
 
 

@@ -67,12 +67,22 @@ class SamplesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     samples: list[SampleIn] = Field(min_length=1, max_length=MAX_BATCH)
+    durable: bool = Field(
+        default=False,
+        description="Write the accepted samples before answering (`stored` counts them), "
+        "instead of with the next batch write.",
+    )
 
     def readings(self) -> list[Sample]:
         return [Sample(s.t, s.bpm, tuple(s.rr)) for s in self.samples]
 
 
 class SamplesOut(BaseModel):
-    accepted: int
+    accepted: int = Field(description="Samples the filter took.")
+    stored: int = Field(
+        description="Of those, samples written to the database before this answer (all of "
+        "them with `durable`); the others are written within the batch period, and a crash "
+        "before then loses them."
+    )
     rejected: dict[str, int]
     heart_rate: HeartRateOut | None

@@ -107,11 +107,16 @@ async def change(
 
 
 async def ingest(
-    ctx: Context, actor: Actor, session_id: uuid.UUID, samples: Sequence[Sample]
+    ctx: Context,
+    actor: Actor,
+    session_id: uuid.UUID,
+    samples: Sequence[Sample],
+    durable: bool = False,
 ) -> dict[str, Any]:
     """Take a batch of the athlete's samples: filter them, raise deviation alerts (written at
-    once, with their notification), queue the accepted ones for the next batch write, and
-    push the live view when it changed. What was accepted and rejected, and the view."""
+    once, with their notification), queue the accepted ones for the next batch write (or, if
+    `durable`, write them before returning), and push the live view when it changed. What was
+    accepted, stored and rejected, and the view."""
     snap = await sessions_service.snapshot(ctx, actor, session_id)
     if snap.athlete_id != actor.user_id:
         raise Forbidden("only the athlete sends heart rate to their session")
@@ -134,7 +139,17 @@ async def ingest(
         return machine.view(snap.plan, snap.anchors, at).segment_index
 
     fed = tracker.feed(samples, now, segment_at)
-    ctx.part(HeartRates).queue(session_id, fed.stored)
+    stored = 0
+    if durable and fed.stored:
+        try:
+            async with ctx.db.transaction() as uow:
+                await repository.add_samples(uow.session, [(session_id, r) for r in fed.stored])
+        except BaseException:
+            ctx.part(HeartRates).queue(session_id, fed.stored)  # the batch write tries again
+            raise
+        stored = len(fed.stored)
+    else:
+        ctx.part(HeartRates).queue(session_id, fed.stored)
     view = tracker.view(now, state.segment_index)
     events = [_event_doc(index, event) for index, event in fed.events]
     if events:
@@ -142,7 +157,12 @@ async def ingest(
     if events or tracker.due_for_push(view, now):
         message = json.dumps({"type": "heart_rate", "heart_rate": view, "events": events})
         await ctx.hub.publish(f"session:{session_id}", message)
-    return {"accepted": len(fed.stored), "rejected": fed.rejected, "heart_rate": view}
+    return {
+        "accepted": len(fed.stored),
+        "stored": stored,
+        "rejected": fed.rejected,
+        "heart_rate": view,
+    }
 
 
 async def _tracker(ctx: Context, snap: Snapshot, segment_index: int) -> Tracker:

@@ -7,7 +7,8 @@ planned_session_id, schedule_id, payload}}`. A session's own events travel on it
 
 Authentication: `?token=` or a first message `{"type": "auth", "token": ...}`. The client
 may send `{"type": "ping"}` (answered `pong` with `server_time`); the channel is otherwise
-one-way. Missed notifications are in the inbox (`GET /api/notifications`).
+one-way. Missed notifications are in the inbox (`GET /api/notifications`). A revoked or
+expired token closes the channel (4401).
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ import contextlib
 import json
 from typing import Any
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
-from setpoint.auth.model import Actor
-from setpoint.auth.service import actor_for_token
+from setpoint.auth.revocations import OpenSockets
+from setpoint.auth.service import Authenticated, authenticate
 from setpoint.context import Context
-from setpoint.errors import BadRequest, SetpointError
+from setpoint.errors import BadRequest, NotAuthenticated, SetpointError
 from setpoint.notifications.model import USER_TOPIC_PREFIX
 
 PATH = "/api/live"
@@ -35,13 +36,14 @@ async def live(websocket: WebSocket) -> None:
     ctx: Context = websocket.app.state.context
     await websocket.accept()
     try:
-        actor = await _authenticate(ctx, websocket)
+        holder = await _authenticate(ctx, websocket)
     except SetpointError as exc:
         await websocket.send_text(json.dumps({"type": "error", **exc.body()}))
         await websocket.close(code=CLOSE_CODES.get(exc.status, 4400))
         return
     except (WebSocketDisconnect, TimeoutError):
         return
+    actor = holder.actor
     users = [actor.user_id, *sorted(actor.athlete_ids)]
     with contextlib.ExitStack() as subscriptions:
         queues = [
@@ -58,21 +60,36 @@ async def live(websocket: WebSocket) -> None:
             )
         )
 
+        ended: list[SetpointError] = []
+
+        def end() -> None:
+            """The token was revoked or expired: the first pump closes the socket (4401)."""
+            ended.append(NotAuthenticated("the token was revoked or has expired"))
+            queues[0].offer("")
+
         async def pump(queue: Any) -> None:
             while True:
-                await websocket.send_text(await queue.get())
+                message = await queue.get()
+                if ended:
+                    await websocket.send_text(json.dumps({"type": "error", **ended[0].body()}))
+                    await websocket.close(code=CLOSE_CODES[ended[0].status])
+                    return
+                await websocket.send_text(message)
 
         senders = [asyncio.create_task(pump(queue)) for queue in queues]
         try:
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                reply = _reply(ctx, message.get("text"))
-                await websocket.send_text(json.dumps(reply))
-        except WebSocketDisconnect:
+            with ctx.part(OpenSockets).hold(holder.token_hash, holder.expires_at, end):
+                while True:
+                    message = await websocket.receive()
+                    if message["type"] == "websocket.disconnect" or ended:
+                        break
+                    reply = _reply(ctx, message.get("text"))
+                    await websocket.send_text(json.dumps(reply))
+        except (WebSocketDisconnect, WebSocketDisconnected):
             pass
         finally:
+            if ended:
+                await asyncio.wait(senders[:1], timeout=AUTH_TIMEOUT_S)  # let it send the close
             for sender in senders:
                 sender.cancel()
             for sender in senders:
@@ -80,7 +97,7 @@ async def live(websocket: WebSocket) -> None:
                     await sender
 
 
-async def _authenticate(ctx: Context, websocket: WebSocket) -> Actor:
+async def _authenticate(ctx: Context, websocket: WebSocket) -> Authenticated:
     token = websocket.query_params.get("token")
     if token is None:
         first = await asyncio.wait_for(websocket.receive(), AUTH_TIMEOUT_S)
@@ -89,7 +106,7 @@ async def _authenticate(ctx: Context, websocket: WebSocket) -> Actor:
         token = _parse(first.get("text")).get("token")
         if not isinstance(token, str):
             raise BadRequest('send {"type": "auth", "token": "<bearer token>"} first')
-    return await actor_for_token(ctx, token)
+    return await authenticate(ctx, token)
 
 
 def _parse(text: str | None) -> dict[str, Any]:
