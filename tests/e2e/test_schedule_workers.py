@@ -29,9 +29,9 @@ from setpoint.workouts import service as workouts
 from setpoint.workouts.schemas import WorkoutIn
 from tests.e2e.procs import processes
 from tests.integration.test_plans import RUN
-from tests.support import PG_URL, scratch_postgres
+from tests.support import scratch_postgres
 
-pytestmark = pytest.mark.skipif(not PG_URL, reason="needs SETPOINT_TEST_DATABASE_URL")
+pytestmark = pytest.mark.services
 
 FIRES = 2
 LATE_S = 5.0  # a fire is announced less than this after its minute
