@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from setpoint.auth import authz
 from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.errors import (
@@ -33,11 +34,7 @@ MAX_SEED = 2**53 - 1  # exact in JSON numbers and JavaScript
 
 def owner_for(actor: Actor, athlete_id: uuid.UUID | None) -> uuid.UUID:
     """Whom a new template belongs to: the caller, or an athlete the caller coaches."""
-    if athlete_id is None or athlete_id == actor.user_id:
-        return actor.user_id
-    if not actor.acts_for(athlete_id):
-        raise Forbidden("athlete_id: you do not coach this athlete")
-    return athlete_id
+    return authz.athlete(actor, athlete_id)
 
 
 async def visible(session: AsyncSession, actor: Actor, workout_id: uuid.UUID) -> WorkoutRow:
