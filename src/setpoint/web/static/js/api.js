@@ -54,7 +54,12 @@ export async function signIn(email, password) {
 }
 
 export const me = () => call("GET", "/api/me");
+export const athletes = () => call("GET", "/api/athletes");
 export const workouts = () => call("GET", "/api/workouts?limit=100");
+export const workout = (id) => call("GET", `/api/workouts/${id}`);
+export const createWorkout = (doc) => call("POST", "/api/workouts", { body: doc });
+/** `{valid, segments, total_duration_s}` or `{valid: false, problems}`; nothing is stored. */
+export const validateWorkout = (doc) => call("POST", "/api/workouts/validate", { body: doc });
 export const generate = (request) => call("POST", "/api/workouts/generate", { body: request });
 export const regenerate = (workoutId) => call("POST", `/api/workouts/${workoutId}/regenerate`);
 
@@ -81,6 +86,59 @@ export const command = (id, name, key) => timed("POST", `/api/sessions/${id}/${n
 
 /** A strength set `{position, reps, weight_kg?, rpe?}`; answers `{state, progress}`. */
 export const logSet = (id, set, key) => timed("POST", `/api/sessions/${id}/sets`, { body: set, key });
+
+// --- plans and device export ---------------------------------------------------------------
+
+const query = (params) =>
+  new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined));
+
+/** The plan of the week starting `monday` (with its sessions), or null when there is none. */
+export async function weekPlan(athleteId, monday) {
+  const page = await call("GET", `/api/plans?${query({ athlete_id: athleteId, from: monday, to: monday })}`);
+  const summary = page.items.find((p) => p.week_start === monday);
+  return summary ? call("GET", `/api/plans/${summary.id}`) : null;
+}
+
+/** The week's plan, made when missing (a plan made meanwhile elsewhere is reused). */
+export async function ensurePlan(athleteId, monday) {
+  try {
+    return await call("POST", "/api/plans", { body: { athlete_id: athleteId, week_start: monday } });
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "plan_exists") {
+      return call("GET", `/api/plans/${error.body.plan_id}`);
+    }
+    throw error;
+  }
+}
+
+export const addPlanned = (planId, planned) =>
+  call("POST", `/api/plans/${planId}/sessions`, { body: planned });
+export const changePlanned = (id, changes) => call("PATCH", `/api/plan-sessions/${id}`, { body: changes });
+export const deletePlanned = (id) => call("DELETE", `/api/plan-sessions/${id}`);
+export const plannedExport = (id) => call("GET", `/api/plan-sessions/${id}/export`);
+export const retryExport = (id) => call("POST", `/api/plan-sessions/${id}/export/retry`);
+
+/** `{items: [{provider, status, primary, connected_at}], providers: [configured]}`. */
+export const devices = (athleteId = null) => call("GET", `/api/devices?${query({ athlete_id: athleteId })}`);
+export const connectDevice = (provider) => call("GET", `/api/devices/${provider}/connect`);
+export const makePrimary = (provider) => call("PATCH", `/api/devices/${provider}`, { body: { primary: true } });
+export const disconnectDevice = (provider) => call("DELETE", `/api/devices/${provider}`);
+
+// --- schedules ---------------------------------------------------------------------------------
+
+export const schedules = (athleteId) => call("GET", `/api/schedules?${query({ athlete_id: athleteId })}`);
+export const createSchedule = (schedule) => call("POST", "/api/schedules", { body: schedule });
+export const changeSchedule = (id, changes) => call("PATCH", `/api/schedules/${id}`, { body: changes });
+export const deleteSchedule = (id) => call("DELETE", `/api/schedules/${id}`);
+/** The next `count` fires of a cron expression in a time zone; nothing is stored. */
+export const schedulePreview = (cron, timeZone, count = 5) =>
+  call("GET", `/api/schedules/preview?${query({ cron, time_zone: timeZone, count })}`);
+
+/** The per-user live channel (notifications for the user and the athletes they coach). */
+export function userLiveUrl() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/api/live`;
+}
 
 /** The live socket's address; the token goes in the first message, not in the URL. */
 export function liveUrl(id) {

@@ -1,15 +1,20 @@
-// The shell: routes (`#/`, `#/history`, `#/session/<id>`, `#/summary/<id>`), the services the
-// screens share (server clock, offline queue, cues, messages) and the network indicator.
+// The shell: routes (`#/`, `#/history`, `#/session/<id>`, `#/summary/<id>`; `#/me[/<monday>]`
+// the athlete's devices and week; `#/athlete/<id>[/<monday>]` a coach's view of an athlete's
+// week; `#/builder[/<workout id>]`), the services the screens share (server clock, offline
+// queue, cues, messages, who is signed in) and the network indicator.
 
 import * as api from "./api.js";
 import { ServerClock } from "./clock.js";
 import { Cues, ScreenLock } from "./cues.js";
 import { OfflineQueue } from "./queue.js";
+import { showBuilder } from "./screens/builder.js";
+import { showCoachHome } from "./screens/coach.js";
 import { showHistory } from "./screens/history.js";
 import { showHome } from "./screens/home.js";
 import { showPlayer } from "./screens/player.js";
 import { showSignIn } from "./screens/signin.js";
 import { showSummary } from "./screens/summary.js";
+import { showAthleteWeek, showMyWeek } from "./screens/week.js";
 
 const main = document.getElementById("main");
 const network = document.getElementById("network");
@@ -23,6 +28,11 @@ const app = {
   screenLock: new ScreenLock(),
   answers: new EventTarget(), // "answer" events: a queued action the server answered
   leave: null, // the current screen's clean-up
+  me: null, // GET /api/me of the signed-in user, read once per sign-in
+
+  get coaching() {
+    return app.me?.role === "coach" || app.me?.role === "admin";
+  },
 
   navigate(path) {
     if (location.hash === `#${path}`) route();
@@ -48,6 +58,7 @@ const app = {
   fail(error) {
     if (error instanceof api.ApiError && error.status === 401) {
       api.signOut();
+      app.me = null;
       app.navigate("/signin");
       return;
     }
@@ -94,22 +105,52 @@ mute.checked = app.cues.muted;
 mute.addEventListener("change", () => (app.cues.muted = mute.checked));
 document.getElementById("sign-out").addEventListener("click", () => {
   api.signOut();
+  app.me = null;
   app.navigate("/signin");
 });
+
+/** Where the device provider's OAuth callback sends the browser back (`/?device=garmin&
+ * connected=1`, or `connected=0&error=…`): say how it went and open the devices page. */
+function cameBackFromProvider() {
+  const params = new URLSearchParams(location.search);
+  const provider = params.get("device");
+  if (!provider) return;
+  const name = provider.charAt(0).toUpperCase() + provider.slice(1);
+  history.replaceState(null, "", "/#/me");
+  if (params.get("connected") === "1") app.say(`${name} connected.`);
+  else app.say(`${name} was not connected (${params.get("error") ?? "refused"}). Try again.`);
+}
+
+function showNav() {
+  const signedIn = Boolean(api.token());
+  document.getElementById("nav").hidden = !signedIn;
+  document.getElementById("nav-me").hidden = !signedIn || app.coaching;
+  document.getElementById("nav-history").hidden = !signedIn || app.coaching;
+}
 
 async function route() {
   app.leave?.();
   app.leave = null;
   const path = location.hash.replace(/^#/, "") || "/";
   const signedIn = Boolean(api.token());
-  document.getElementById("nav").hidden = !signedIn;
+  if (!signedIn) app.me = null;
+  showNav();
   if (!signedIn && path !== "/signin") return app.navigate("/signin");
-  const [, screen, id] = path.split("/");
+  const [, screen, id, week] = path.split("/");
+  main.classList.toggle("wide", ["me", "athlete", "builder"].includes(screen));
   try {
+    if (signedIn && !app.me && screen !== "signin") {
+      app.me = await api.me();
+      showNav();
+    }
     if (screen === "signin") await showSignIn(main, app);
     else if (screen === "session") app.leave = await showPlayer(main, app, id);
     else if (screen === "summary") app.leave = await showSummary(main, app, id);
     else if (screen === "history") await showHistory(main, app);
+    else if (screen === "me") app.leave = await showMyWeek(main, app, id);
+    else if (screen === "athlete") app.leave = await showAthleteWeek(main, app, id, week);
+    else if (screen === "builder") app.leave = await showBuilder(main, app, id);
+    else if (app.coaching) await showCoachHome(main, app);
     else await showHome(main, app);
   } catch (error) {
     app.fail(error);
@@ -118,6 +159,7 @@ async function route() {
 }
 
 window.addEventListener("hashchange", route);
+cameBackFromProvider();
 showNetwork();
 route();
 flush();

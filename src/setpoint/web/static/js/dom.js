@@ -35,3 +35,12 @@ export function mount(root, ...children) {
   root.replaceChildren();
   append(root, children);
 }
+
+let fieldCount = 0;
+
+/** A label and its control, tied by a fresh id (a control nested in its label would take
+ * the selected option's text into its accessible name). */
+export function field(label, control, { hint = null, className = "field" } = {}) {
+  if (!control.id) control.id = `f${++fieldCount}`;
+  return h("div", { class: className }, h("label", { for: control.id }, label), control, hint);
+}
