@@ -1,18 +1,33 @@
 """Strength sessions over HTTP: the progress reused across attempts, sets that move the live
 session to its rest, EMOM/AMRAP timing, optimistic concurrency between two devices, drafts
-and hydration, records and exercise history."""
+and hydration, records kept as sets are written, edited and removed, exercise history pages,
+and the migration that counts the records of sets logged before it."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import insert
 
 from setpoint.auth.model import Role
+from setpoint.auth.tables import User
+from setpoint.db import migrate
+from setpoint.db.engine import Database
+from setpoint.sessions.tables import SessionRow
+from setpoint.strength import repository
+from setpoint.strength.records import LoggedSet, personal_records, rep_maxes
+from setpoint.strength.tables import ExerciseSet
+from setpoint.workouts.tables import WorkoutRow
 from tests.conftest import MakeUser, UserHandle
 from tests.integration.test_sessions import send, state
-from tests.support import FakeClock
+from tests.support import FakeClock, scratch_postgres, sqlite_url
 
 STRENGTH: dict[str, Any] = {
     "name": "Squat day",
@@ -262,3 +277,229 @@ async def test_drafts_hydrate_and_are_cleared_when_the_session_ends(
     assert (await client.get(url, headers=athlete.headers)).json()["draft"] is None
     ended = await client.put(url, headers=athlete.headers, json={"revision": 0, "draft": ui})
     assert ended.status_code == 409 and ended.json()["error"] == "session_ended"
+
+
+# --- records kept as sets are written -------------------------------------------------------
+
+
+async def history_pages(
+    client: httpx.AsyncClient, user: UserHandle, exercise: str, limit: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The exercise's records and every one of its sets, read page by page."""
+    url = f"/api/exercises/{exercise}/history"
+    first = (await client.get(url, headers=user.headers, params={"limit": limit})).json()
+    sets, page = list(first["sets"]), first
+    while page["next_before_id"] is not None:
+        params = {"limit": limit, "before_id": page["next_before_id"]}
+        page = (await client.get(url, headers=user.headers, params=params)).json()
+        assert len(page["sets"]) <= limit
+        sets += page["sets"]
+    return first["records"], sets
+
+
+def best_by_reps(records: dict[str, Any]) -> dict[int, float]:
+    return {r["reps"]: r["weight_kg"] for r in records["best_by_reps"]}
+
+
+async def assert_records_match_history(
+    client: httpx.AsyncClient, user: UserHandle, expected: dict[int, float]
+) -> None:
+    """The records kept match `expected` and those the whole history gives."""
+    records, sets = await history_pages(client, user, "Back squat", limit=2)
+    whole = personal_records(
+        LoggedSet(s["weight_kg"], s["reps"], datetime.fromisoformat(s["at"])) for s in sets
+    )
+    assert best_by_reps(records) == expected
+    assert {r: s.weight_kg for r, s in whole.best_by_reps.items()} == expected
+    assert records["estimated_1rm_kg"] == round(whole.best_1rm_kg or 0, 2)
+    ordered = [(s["at"], s["id"]) for s in sets]
+    assert ordered == sorted(ordered, reverse=True)  # newest first, no set twice
+
+
+async def test_records_follow_sets_written_edited_and_removed(
+    client: httpx.AsyncClient, make_user: MakeUser, clock: FakeClock
+) -> None:
+    athlete = await make_user()
+    first, workout_id = await strength_session(client, athlete)
+    await send(client, athlete, first, "start")
+    for reps, weight in ((5, 100), (5, 105), (3, 110)):
+        await log_set(client, athlete, first, position=0, reps=reps, weight_kg=weight)
+    await send(client, athlete, first, "finish")
+    await assert_records_match_history(client, athlete, {5: 105, 3: 110})
+
+    clock.advance(86_400)
+    second, _ = await strength_session(client, athlete, workout_id)
+    await send(client, athlete, second, "start")
+    await log_set(client, athlete, second, position=0, reps=5, weight_kg=110)
+    logged = await log_set(client, athlete, second, position=0, reps=3, weight_kg=120)
+    progress = logged.json()["progress"]
+    assert best_by_reps(progress["records"]["Back squat"]) == {5: 110, 3: 120}
+    assert [(r["set"], r["weight_kg"]) for r in progress["new_records"]] == [(1, 110), (2, 120)]
+    await assert_records_match_history(client, athlete, {5: 110, 3: 120})
+
+    url = f"/api/sessions/{second}/progress/exercises/0"
+
+    async def edit(revision: int, **data: list[Any]) -> dict[str, Any]:
+        body = {"revision": revision, "data": {**data, "sets_completed": len(data["reps_per_set"])}}
+        answer = await client.patch(url, headers=athlete.headers, json=body)
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    # The 120 kg triple was 100 kg: the triple record goes back to the first attempt's.
+    edited = await edit(
+        progress["revision"], reps_per_set=[5, 3], weight_per_set=[110, 100], rpe_per_set=[None] * 2
+    )
+    assert best_by_reps(edited["records"]["Back squat"]) == {5: 110, 3: 110}
+    assert [(r["set"], r["weight_kg"]) for r in edited["new_records"]] == [(1, 110)]
+    await assert_records_match_history(client, athlete, {5: 110, 3: 110})
+
+    # The 110 kg five is removed: the five's record is the first attempt's 105 again.
+    removed = await edit(
+        edited["revision"], reps_per_set=[3], weight_per_set=[100], rpe_per_set=[None]
+    )
+    assert best_by_reps(removed["records"]["Back squat"]) == {5: 105, 3: 110}
+    assert removed["new_records"] == []
+    await assert_records_match_history(client, athlete, {5: 105, 3: 110})
+
+    # Skipping the exercise takes its sets out of the history; a new set counts again.
+    skipped = await client.patch(
+        url, headers=athlete.headers, json={"revision": removed["revision"], "status": "skipped"}
+    )
+    assert skipped.status_code == 200
+    _, sets = await history_pages(client, athlete, "Back squat", limit=50)
+    assert {s["session_id"] for s in sets} == {first}
+    await client.patch(
+        url,
+        headers=athlete.headers,
+        json={"revision": skipped.json()["revision"], "status": "in_progress"},
+    )
+    heavy = await log_set(client, athlete, second, position=0, reps=5, weight_kg=130)
+    assert best_by_reps(heavy.json()["progress"]["records"]["Back squat"]) == {5: 130, 3: 110}
+    await assert_records_match_history(client, athlete, {5: 130, 3: 110})
+
+    missing = await client.get(
+        "/api/exercises/Back squat/history", headers=athlete.headers, params={"before_id": 10**9}
+    )
+    assert missing.status_code == 404
+
+
+# --- the migration that counts records of sets logged before it ----------------------------
+
+
+@asynccontextmanager
+async def empty_database(backend: str, tmp_path: Path) -> AsyncIterator[Database]:
+    if backend == "sqlite":
+        db = Database(sqlite_url(tmp_path / "history.db"))
+        try:
+            yield db
+        finally:
+            await db.dispose()
+        return
+    async with scratch_postgres() as url:
+        db = Database(url)
+        try:
+            yield db
+        finally:
+            await db.dispose()
+
+
+async def test_the_migration_counts_records_of_the_sets_already_logged(
+    backend: str, tmp_path: Path
+) -> None:
+    t0 = datetime(2025, 3, 3, 18, 0, tzinfo=UTC)
+    athletes = [uuid.uuid4(), uuid.uuid4()]
+    workout = uuid.uuid4()
+    sessions = {(a, day): uuid.uuid4() for a in athletes for day in range(4)}
+    async with empty_database(backend, tmp_path) as db:
+        await migrate.upgrade(db, "0007")
+        async with db.transaction() as uow:
+            session = uow.session
+            for i, athlete in enumerate(athletes):
+                session.add(
+                    User(
+                        id=athlete,
+                        email=f"a{i}@x.test",
+                        password_hash="-",
+                        role="athlete",
+                        created_at=t0,
+                    )
+                )
+            await session.flush()
+            session.add(
+                WorkoutRow(
+                    id=workout,
+                    owner_id=athletes[0],
+                    created_by_id=athletes[0],
+                    origin_id=workout,
+                    revision=1,
+                    lineage_id=workout,
+                    name="Squat day",
+                    sport="strength",
+                    definition={},
+                    segments=[],
+                    segment_count=0,
+                    created_at=t0,
+                )
+            )
+            await session.flush()
+            for (athlete, _day), sid in sessions.items():
+                session.add(
+                    SessionRow(
+                        id=sid,
+                        athlete_id=athlete,
+                        workout_id=workout,
+                        workout_name="Squat day",
+                        plan={"segments": [], "total_duration_s": 0},
+                        status="completed",
+                        segment_index=0,
+                        segment_start_elapsed_s=0.0,
+                        elapsed_at_anchor_s=0.0,
+                        last_seen_at=0.0,
+                        revision=1,
+                        event_seq=0,
+                        created_at=t0,
+                    )
+                )
+            await session.flush()
+            # Ties (the same weight on other days, and twice in one session), failed sets,
+            # two exercises, two athletes.
+            logged = [
+                (athlete, day, exercise, weight, reps)
+                for athlete in athletes
+                for day in range(4)
+                for exercise in ("Back squat", "Bench press")
+                for weight, reps in (
+                    (100.0, 5),
+                    (100.0 + 2.5 * (day % 2), 5),
+                    (90.0, 0),
+                    (80.0 + day, 8),
+                    (120.0 - day, 1),
+                )
+            ]
+            await session.execute(
+                insert(ExerciseSet),
+                [
+                    {
+                        "athlete_id": a,
+                        "session_id": sessions[(a, day)],
+                        "exercise": exercise,
+                        "weight_kg": weight,
+                        "reps": reps,
+                        "at": t0 + timedelta(days=day),
+                    }
+                    for a, day, exercise, weight, reps in logged
+                ],
+            )
+        await migrate.upgrade(db)
+        async with db.transaction(write=False) as uow:
+            for athlete in athletes:
+                names = ["Back squat", "Bench press"]
+                stored = await repository.rep_maxes_of(uow.session, athlete, names)
+                for name in names:
+                    sets = await repository.all_sets(uow.session, athlete, name)
+                    assert stored[name] == rep_maxes(sets)
+                    assert sorted(stored[name]) == [1, 5, 8]
+                    five = stored[name][5]
+                    assert (five.best.weight_kg, five.best.at) == (102.5, t0 + timedelta(days=1))
+                    assert five.other is not None
+                    assert (five.other.weight_kg, five.other.at) == (102.5, t0 + timedelta(days=3))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +29,7 @@ from setpoint.strength.model import (
 )
 from setpoint.strength.recording import record_set
 from setpoint.strength.records import (
+    HeldSet,
     LoggedSet,
     NewRecord,
     PersonalRecords,
@@ -34,6 +37,9 @@ from setpoint.strength.records import (
     new_records,
     performed_sets,
     personal_records,
+    records_of,
+    records_without,
+    rep_maxes,
 )
 from setpoint.workouts.model import (
     CircuitMove,
@@ -540,3 +546,42 @@ def test_new_records_ignore_skipped_and_not_started_exercises() -> None:
     assert new_records(skipped, {}, T0) == []
     assert new_records(carry_over(progress, PLAN), {}, T0) == []
     assert [(r.position, r.set) for r in new_records(progress, {}, T0)] == [(0, 1)]
+
+
+SESSIONS = [uuid.UUID(int=n) for n in range(3)]
+held_sets = st.lists(
+    st.tuples(
+        st.sampled_from(SESSIONS),
+        st.sampled_from([60.0, 80.0, 100.0, 102.5]),
+        st.integers(0, 6),
+        st.integers(0, 3),
+    ),
+    max_size=30,
+).map(
+    lambda items: [
+        HeldSet(i + 1, session, weight, reps, at(day))
+        for i, (session, weight, reps, day) in enumerate(items)
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(held_sets, st.randoms(use_true_random=False))
+def test_records_kept_set_by_set_are_those_of_the_whole_history(
+    sets: list[HeldSet], rnd: random.Random
+) -> None:
+    """Rep maxes folded in any order give the records `personal_records` finds in the whole
+    history (sets in the order they were logged), and without any one session's sets."""
+    in_order = sorted(sets, key=lambda s: (s.at, s.set_id))
+    shuffled = list(sets)
+    rnd.shuffle(shuffled)
+    maxes = rep_maxes(shuffled)
+    assert maxes == rep_maxes(in_order)
+    assert records_of(m.best for m in maxes.values()) == personal_records(
+        s.logged for s in in_order
+    )
+    for session in SESSIONS:
+        others = [s.logged for s in in_order if s.session_id != session]
+        assert records_without(maxes, session) == personal_records(others)
+    half = len(shuffled) // 2
+    assert rep_maxes(shuffled[half:], rep_maxes(shuffled[:half])) == maxes

@@ -34,20 +34,26 @@ from setpoint.workouts.model import Exercise, ExerciseType
 def to_doc(progress: Progress) -> dict[str, object]:
     """The JSON document: exercises by position, each with its plan, and the summary."""
     return {
-        "exercises": [
-            {
-                "position": e.position,
-                "name": e.name,
-                "type": e.type.value,
-                "config": e.config,
-                "status": e.status.value,
-                "notes": e.notes,
-                "data": data_doc(e.data),
-            }
-            for e in progress.exercises
-        ],
-        "summary": asdict(progress.summary),
+        "exercises": [exercise_doc(e) for e in progress.exercises],
+        "summary": summary_doc(progress),
     }
+
+
+def exercise_doc(e: ExerciseProgress) -> dict[str, object]:
+    """One exercise of the document."""
+    return {
+        "position": e.position,
+        "name": e.name,
+        "type": e.type.value,
+        "config": e.config,
+        "status": e.status.value,
+        "notes": e.notes,
+        "data": data_doc(e.data),
+    }
+
+
+def summary_doc(progress: Progress) -> dict[str, object]:
+    return asdict(progress.summary)
 
 
 def data_doc(data: ExerciseData) -> dict[str, object]:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Response
 
 from setpoint.auth.deps import CurrentActor
 from setpoint.dependencies import Ctx, UoW
@@ -14,13 +15,16 @@ from setpoint.strength.schemas import ExerciseUpdateIn, ProgressIn, SetIn
 router = APIRouter(prefix="/api", tags=["strength"])
 
 
+def _json(doc: dict[str, Any]) -> Response:
+    """The hot routes' documents are plain dicts, serialized once."""
+    return Response(json.dumps(doc, separators=(",", ":")), media_type="application/json")
+
+
 @router.get("/sessions/{session_id}/progress")
-async def get_progress(
-    session_id: uuid.UUID, ctx: Ctx, uow: UoW, actor: CurrentActor
-) -> dict[str, Any]:
+async def get_progress(session_id: uuid.UUID, ctx: Ctx, uow: UoW, actor: CurrentActor) -> Response:
     """The strength progress this attempt writes: each exercise's status, data and notes,
     the summary, the athlete's records per exercise and the sets that set a record."""
-    return await service.get(ctx, uow.session, actor, session_id)
+    return _json(await service.get(ctx, uow.session, actor, session_id))
 
 
 @router.put("/sessions/{session_id}/progress")
@@ -57,7 +61,7 @@ async def complete_set(
     uow: UoW,
     actor: CurrentActor,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Log a set (reps, weight, RPE) on the exercise at `position`; if the session is on that
     exercise's set it moves to the rest. The new `state` and `progress`. `revision`, when
     given, must be the progress revision it was based on; `Idempotency-Key` makes a retry
@@ -65,7 +69,7 @@ async def complete_set(
     request = f"set {session_id} {body.model_dump_json()}"
     earlier = await replayed(uow.session, actor, idempotency_key, request)
     if earlier is not None:
-        return earlier
+        return _json(earlier)
     answer = await service.complete_set(
         ctx,
         uow,
@@ -78,7 +82,7 @@ async def complete_set(
         body.revision,
     )
     remember(ctx, uow.session, actor, idempotency_key, request, answer)
-    return answer
+    return _json(answer)
 
 
 @router.get("/exercises/{name}/history")
@@ -88,11 +92,14 @@ async def exercise_history(
     actor: CurrentActor,
     athlete_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
     """The athlete's records on an exercise (best weight per rep count, best estimated 1RM by
-    Epley) and their latest sets; a coach passes `athlete_id`."""
+    Epley) and their sets, newest first: the latest `limit`, or the `limit` before the set
+    `before_id` (each page gives the next one's as `next_before_id`); a coach passes
+    `athlete_id`."""
     athlete = athlete_id or actor.user_id
-    return await service.history(uow.session, actor, athlete, name, limit)
+    return await service.history(uow.session, actor, athlete, name, limit, before_id)
 
 
 @router.get("/workouts/{workout_id}/attempts")

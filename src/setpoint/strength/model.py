@@ -1,4 +1,4 @@
-"""Strength progress: what the athlete did on each exercise of a strength workout (DESIGN §4).
+"""Strength progress: what the athlete did on each exercise of a strength workout.
 
 A `Progress` is the SessionProgress document: one `ExerciseProgress` per exercise of the plan,
 by `position` (the position normalization gives that exercise's segments). The plan is the

@@ -1,4 +1,4 @@
-"""Recording work as it is done: one set, minute or round at a time (DESIGN §4)."""
+"""Recording work as it is done: one set, minute or round at a time."""
 
 from __future__ import annotations
 

@@ -1,9 +1,15 @@
 """Personal records: the heaviest set for each rep count and the best estimated 1RM of each
 exercise, and the sets of a progress that broke them. Only standard exercises with a weight
-give records."""
+give records.
+
+Records are kept as they go: one `RepMax` per rep count, folded set by set (`with_set`, in any
+order: the result is the same), so reading them never goes through the history. The best
+estimated 1RM is always the best of the rep maxes (`records_of`).
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +31,20 @@ class LoggedSet(NamedTuple):
     weight_kg: float
     reps: int
     at: datetime
+
+
+class HeldSet(NamedTuple):
+    """A logged set with its identity: `set_id` orders sets logged at the same `at`."""
+
+    set_id: int
+    session_id: uuid.UUID
+    weight_kg: float
+    reps: int
+    at: datetime
+
+    @property
+    def logged(self) -> LoggedSet:
+        return LoggedSet(self.weight_kg, self.reps, self.at)
 
 
 RecordKind = Literal["rep_max", "estimated_1rm"]
@@ -59,6 +79,59 @@ def personal_records(sets: Iterable[LoggedSet]) -> PersonalRecords:
     for logged in sorted(sets, key=lambda s: s.at):
         tally.add(logged)
     return tally.records()
+
+
+def _ranks_above(a: HeldSet, b: HeldSet) -> bool:
+    """`a` holds the rep max of its rep count rather than `b`: heavier, or as heavy and done
+    first (the tally of `personal_records`, whatever the order sets arrive in)."""
+    return (-a.weight_kg, a.at, a.set_id) < (-b.weight_kg, b.at, b.set_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RepMax:
+    """The record of one rep count: the set that holds it, and the best set of the other
+    sessions (`other`: what the record would be without the holder's session)."""
+
+    best: HeldSet
+    other: HeldSet | None = None
+
+
+def with_set(current: RepMax | None, logged: HeldSet) -> RepMax:
+    """The rep max of `logged`'s rep count once `logged` counts too."""
+    if current is None:
+        return RepMax(logged)
+    best, other = current.best, current.other
+    if _ranks_above(logged, best):
+        return RepMax(logged, best if best.session_id != logged.session_id else other)
+    if logged.session_id != best.session_id and (other is None or _ranks_above(logged, other)):
+        return RepMax(best, logged)
+    return current
+
+
+def rep_maxes(
+    sets: Iterable[HeldSet], start: Mapping[int, RepMax] | None = None
+) -> dict[int, RepMax]:
+    """The rep maxes of one exercise's sets (counted in to those of `start`); sets of 0 reps
+    do not count."""
+    maxes = dict(start or {})
+    for logged in sets:
+        if logged.reps > 0:
+            maxes[logged.reps] = with_set(maxes.get(logged.reps), logged)
+    return maxes
+
+
+def records_of(holders: Iterable[HeldSet]) -> PersonalRecords:
+    """The records given the set holding each rep count's record: the best estimated 1RM is
+    one of them (the heaviest set of its rep count, done first)."""
+    ordered = sorted(holders, key=lambda s: (s.at, s.set_id))
+    best_1rm = max(ordered, key=lambda s: epley_1rm(s.weight_kg, s.reps) or 0.0, default=None)
+    return PersonalRecords({s.reps: s.logged for s in ordered}, best_1rm and best_1rm.logged)
+
+
+def records_without(maxes: Mapping[int, RepMax], session_id: uuid.UUID) -> PersonalRecords:
+    """The records as the other sessions set them, without `session_id`'s sets."""
+    holders = (m.best if m.best.session_id != session_id else m.other for m in maxes.values())
+    return records_of(h for h in holders if h is not None)
 
 
 def performed_sets(progress: Progress, at: datetime) -> dict[str, list[LoggedSet]]:
