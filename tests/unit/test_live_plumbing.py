@@ -66,6 +66,7 @@ class ManualWaits:
 class Recorder:
     name = "record"
     clock = JobClock.SESSION
+    overlap = 1
 
     def __init__(self, next_due: list[float | None]) -> None:
         self.next_due = next_due
@@ -133,6 +134,7 @@ async def test_a_failing_job_is_retried_after_the_poll_interval() -> None:
     class Flaky:
         name = "flaky"
         clock = JobClock.WALL
+        overlap = 1
         calls = 0
 
         async def run_due(self, now: float) -> float | None:

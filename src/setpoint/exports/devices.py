@@ -57,23 +57,31 @@ async def _box(ctx: Context, session: AsyncSession) -> Fernet:
 # --- the OAuth flow ----------------------------------------------------------------------------
 
 
-async def connect(ctx: Context, uow: UnitOfWork, actor: Actor, provider: str) -> str:
-    """Begin connecting the actor's account at `provider`: the URL to send their browser to."""
+async def connect(ctx: Context, actor: Actor, provider: str) -> str:
+    """Begin connecting the actor's account at `provider`: the URL to send their browser to.
+    Its own write transaction: the route is a GET, whose request transaction only reads."""
     providers = ctx.part(Providers)
     providers.config(known(provider))  # refuses providers this server has no client for
     state, pkce = secrets.token_urlsafe(32), pkce_pair()
+    async with ctx.db.transaction() as uow:
+        await _begin(ctx, uow, actor, provider, state, pkce.verifier)
+    return providers.authorize_url(provider, state, pkce.challenge)
+
+
+async def _begin(
+    ctx: Context, uow: UnitOfWork, actor: Actor, provider: str, state: str, verifier: str
+) -> None:
     box = await _box(ctx, uow.session)
     uow.session.add(
         OAuthState(
             state_hash=_hash(state),
             user_id=actor.user_id,
             provider=provider,
-            verifier_encrypted=box.encrypt(pkce.verifier.encode()).decode(),
+            verifier_encrypted=box.encrypt(verifier.encode()).decode(),
             expires_at=ctx.clock.now() + STATE_TTL,
             used_at=None,
         )
     )
-    return providers.authorize_url(provider, state, pkce.challenge)
 
 
 async def callback(ctx: Context, provider: str, code: str, state: str) -> uuid.UUID:

@@ -86,11 +86,11 @@ async def list_devices(
 
 
 @router.get("/devices/{provider}/connect", response_model=AuthorizeOut)
-async def connect_device(provider: str, ctx: Ctx, uow: UoW, actor: CurrentActor) -> AuthorizeOut:
+async def connect_device(provider: str, ctx: Ctx, actor: CurrentActor) -> AuthorizeOut:
     """Where to send the browser to allow Setpoint at the provider (OAuth 2 with PKCE); the
     provider sends it back to the callback. 409 `provider_not_configured` when this server
     has no client for the provider."""
-    return AuthorizeOut(authorize_url=await devices.connect(ctx, uow, actor, provider))
+    return AuthorizeOut(authorize_url=await devices.connect(ctx, actor, provider))
 
 
 @router.get(

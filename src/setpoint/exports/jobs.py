@@ -114,6 +114,7 @@ class Push:
 
 class DevicePushes(LeasedJob[Push, Outcome]):
     name = PUSH_JOB
+    overlap = 8  # batches in flight at once: a new push never waits for a slow batch
 
     async def claim(
         self, uow: UnitOfWork, now: float, lease_until: float, limit: int

@@ -19,6 +19,7 @@ class ScheduleFires:
 
     name: ClassVar[str] = service.FIRE_JOB
     clock: ClassVar[JobClock] = JobClock.WALL
+    overlap: ClassVar[int] = 1
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

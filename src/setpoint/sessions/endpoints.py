@@ -12,7 +12,7 @@ from setpoint.context import Context
 from setpoint.dependencies import Ctx, UoW, context_of
 from setpoint.errors import NotFound
 from setpoint.heartrate.live import HeartRates
-from setpoint.sessions import checkpoint, drafts, repository, service
+from setpoint.sessions import attempts, checkpoint, drafts, repository, service
 from setpoint.sessions.machine import Command, Status
 from setpoint.sessions.presence import Presence
 from setpoint.sessions.schemas import (
@@ -39,10 +39,9 @@ def _json(doc: Any, status: int = 200) -> Response:
 async def create_session(body: SessionCreate, ctx: Ctx, uow: UoW, actor: CurrentActor) -> Response:
     """A new session of a workout or a planned session, `not_started`; 409 with
     `active_session` if one is active."""
-    row = await service.create(
+    row = await attempts.start(
         ctx, uow, actor, body.workout_id, body.athlete_id, body.planned_session_id
     )
-    await strength.begin_attempt(ctx, uow.session, row)
     return _json(service.state_of(ctx, row, ctx.timeline.now()), 201)
 
 
@@ -148,8 +147,7 @@ async def restore_session(
 ) -> Response:
     """Restore a checkpoint file, paused where it was taken. Refuses changed files and files
     older than the stale window (unless `force=true`)."""
-    row = await checkpoint.restore(ctx, uow, actor, body, force=force)
-    await strength.begin_attempt(ctx, uow.session, row)
+    row = await attempts.restore(ctx, uow, actor, body, force=force)
     return _json(service.state_of(ctx, row, ctx.timeline.now()), 201)
 
 

@@ -26,6 +26,7 @@ class SessionDeadlines:
 
     name: ClassVar[str] = service.DEADLINES_JOB
     clock: ClassVar[JobClock] = JobClock.SESSION
+    overlap: ClassVar[int] = 1
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

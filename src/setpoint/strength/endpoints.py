@@ -8,7 +8,6 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from setpoint.auth.deps import CurrentActor
 from setpoint.dependencies import Ctx, UoW
-from setpoint.sessions.service import remember, replayed
 from setpoint.strength import service
 from setpoint.strength.schemas import ExerciseUpdateIn, ProgressIn, SetIn
 
@@ -66,10 +65,6 @@ async def complete_set(
     exercise's set it moves to the rest. The new `state` and `progress`. `revision`, when
     given, must be the progress revision it was based on; `Idempotency-Key` makes a retry
     apply once."""
-    request = f"set {session_id} {body.model_dump_json()}"
-    earlier = await replayed(uow.session, actor, idempotency_key, request)
-    if earlier is not None:
-        return _json(earlier)
     answer = await service.complete_set(
         ctx,
         uow,
@@ -80,8 +75,8 @@ async def complete_set(
         body.weight_kg,
         body.rpe,
         body.revision,
+        idempotency_key,
     )
-    remember(ctx, uow.session, actor, idempotency_key, request, answer)
     return _json(answer)
 
 

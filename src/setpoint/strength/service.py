@@ -336,10 +336,16 @@ async def complete_set(
     weight_kg: float | None,
     rpe: float | None,
     revision: int | None,
+    idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     """Record a set; when the live session is on that exercise's set, it moves on to the
-    rest (the rest timer is the state's `rest_remaining_s`). The new state and progress."""
+    rest (the rest timer is the state's `rest_remaining_s`). The new state and progress.
+    With an idempotency key, a retry gets the first answer again."""
     session = uow.session
+    request = f"set {session_id} {position} {reps} {weight_kg} {rpe} {revision}"
+    earlier = await sessions_service.replayed(session, actor, idempotency_key, request)
+    if earlier is not None:
+        return earlier
     row, stored, current = await _locked(ctx, session, actor, session_id)
     await _checked(session, row, stored, current, revision)
     updated = recording.record_set(current, position, reps, weight_kg, rpe)
@@ -351,8 +357,10 @@ async def complete_set(
     else:
         events = sessions_service.apply_transition(ctx, row, transition, now, session)
         state = await sessions_service.announce(ctx, uow, row, events, now)
+    answer = {"state": state, "progress": progress}
+    sessions_service.remember(ctx, session, actor, idempotency_key, request, answer)
     await session.flush()
-    return {"state": state, "progress": progress}
+    return answer
 
 
 def _set_done(

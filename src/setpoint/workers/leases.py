@@ -67,6 +67,7 @@ def backoff_s(
 class LeasedJob(ABC, Generic[Claim, Outcome]):
     name: ClassVar[str]
     clock: ClassVar[JobClock] = JobClock.WALL
+    overlap: ClassVar[int] = 1
     batch: ClassVar[int] = 50
     lease_s: ClassVar[float] = 60.0
 

@@ -46,6 +46,9 @@ class JobClock(StrEnum):
 class Job(Protocol):
     name: ClassVar[str]
     clock: ClassVar[JobClock]
+    # Runners sharing the job's schedule: with more than one, work that comes due while a
+    # runner waits on a slow call is taken by another at once (claims keep them apart).
+    overlap: ClassVar[int]
 
     async def run_due(self, now: float) -> float | None:
         """Do the work due at `now` (in the job's clock); return when it is next due
@@ -81,6 +84,7 @@ class Clocks:
 class _Schedule:
     def __init__(self) -> None:
         self.next_at = 0.0  # run at once on start: whatever came due while we were down
+        self.last_run = -math.inf
         self.changed = asyncio.Event()
 
     def bring_forward(self, at: float) -> None:
@@ -113,8 +117,9 @@ class WorkerLoop:
             schedule.bring_forward(at)
 
     async def start(self) -> None:
-        for name in self.jobs:
-            self._tasks.append(asyncio.create_task(self._run(name), name=f"worker-{name}"))
+        for name, job in self.jobs.items():
+            for _ in range(job.overlap):
+                self._tasks.append(asyncio.create_task(self._run(name), name=f"worker-{name}"))
         self._tasks.append(asyncio.create_task(self._listen(), name="worker-wakeups"))
 
     async def stop(self) -> None:
@@ -128,18 +133,17 @@ class WorkerLoop:
 
     async def _run(self, name: str) -> None:
         job, schedule = self.jobs[name], self._schedules[name]
-        last_run = -math.inf
         while True:
             # No await between reading the schedule and waiting: no wake-up can slip by.
             schedule.changed.clear()
             now = self.clocks.now(job.clock)
-            run_at = min(schedule.next_at, last_run + self.poll_s)
+            run_at = min(schedule.next_at, schedule.last_run + self.poll_s)
             if run_at > now:
                 await self._wait(
                     schedule.changed, self.clocks.real_seconds(job.clock, run_at - now)
                 )
                 continue
-            last_run, schedule.next_at = now, math.inf
+            schedule.last_run, schedule.next_at = now, math.inf
             try:
                 upcoming = await job.run_due(now)
             except Exception:
