@@ -11,13 +11,13 @@ from setpoint.workouts.normalize import normalize
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guide.md"
 # The block that follows "Its segments (index, name, intensity, duration_s, targets):"
-BLOCK = re.compile(r"Its segments \(index, name, intensity, duration_s, targets\):\n\n```\n(.*?)```", re.S)
+BLOCK = re.compile(
+    r"Its segments \(index, name, intensity, duration_s, targets\):\n\n```\n(.*?)```", re.S
+)
 
 
 def rendered() -> str:
-    inputs = gen.apply_defaults(
-        gen.GenerationInputs("treadmill", 30, "intervals", "intermediate")
-    )
+    inputs = gen.apply_defaults(gen.GenerationInputs("treadmill", 30, "intervals", "intermediate"))
     lines = []
     for s in normalize(gen.generate(inputs, 42)).segments:
         speed = next(t for t in s.targets if t.type is TargetType.SPEED)
