@@ -5,93 +5,69 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
-from starlette.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
+import httpx
+from fastapi import FastAPI
 
-from setpoint.app import create_app
-from setpoint.auth import service as auth_service
 from setpoint.auth.model import Role
-from setpoint.config import Settings
 from setpoint.context import Context
 from setpoint.notifications.model import NotificationType
 from setpoint.notifications.service import notify
-from tests.support import FakeClock
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def live_client(settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, clock)) as client:
-        yield client
+from tests.conftest import MakeUser, UserHandle
+from tests.support import AsgiSocket
 
 
-def _user(client: TestClient, email: str, role: Role, coach: str | None = None) -> tuple[str, str]:
-    ctx: Context = client.app.state.context  # type: ignore[attr-defined]
-
-    async def create() -> str:
-        async with ctx.db.transaction() as uow:
-            user = await auth_service.create_user(ctx, uow.session, email, PASSWORD, role, coach)
-        return str(user.id)
-
-    user_id = client.portal.call(create)  # type: ignore[union-attr]
-    token = client.post("/api/auth/token", json={"email": email, "password": PASSWORD})
-    return user_id, token.json()["access_token"]
+def _token(user: UserHandle) -> str:
+    return user.headers["Authorization"].removeprefix("Bearer ")
 
 
-def _notify(client: TestClient, user_id: str, **refs: Any) -> None:
-    ctx: Context = client.app.state.context  # type: ignore[attr-defined]
-
-    async def send() -> None:
-        async with ctx.db.transaction() as uow:
-            payload = {"workout_name": "Tempo"}
-            kind = NotificationType.WORKOUT_READY
-            await notify(ctx, uow, uuid.UUID(user_id), kind, payload, **refs)
-
-    client.portal.call(send)  # type: ignore[union-attr]
+async def _notify(app: FastAPI, user_id: str) -> None:
+    ctx: Context = app.state.context
+    async with ctx.db.transaction() as uow:
+        kind = NotificationType.WORKOUT_READY
+        await notify(ctx, uow, uuid.UUID(user_id), kind, {"workout_name": "Tempo"})
 
 
-def test_a_notification_reaches_the_user_and_their_coach_only(live_client: TestClient) -> None:
-    _, coach_token = _user(live_client, "coach@example.com", Role.COACH)
-    ana, ana_token = _user(live_client, "ana@example.com", Role.ATHLETE, "coach@example.com")
-    _, bob_token = _user(live_client, "bob@example.com", Role.ATHLETE)
-    with (
-        live_client.websocket_connect(f"/api/live?token={ana_token}") as athlete,
-        live_client.websocket_connect(f"/api/live?token={coach_token}") as coach,
-        live_client.websocket_connect(f"/api/live?token={bob_token}") as stranger,
-    ):
-        for socket in (athlete, coach, stranger):
-            assert socket.receive_json()["type"] == "hello"
-        _notify(live_client, ana)
-        for socket in (athlete, coach):
-            message = socket.receive_json()
+async def test_a_notification_reaches_the_user_and_their_coach_only(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    coach = await make_user(Role.COACH)
+    ana, bob = await make_user(coach=coach), await make_user()
+    sockets = [AsgiSocket(app, "/api/live", f"token={_token(u)}") for u in (ana, coach, bob)]
+    athlete, coached, stranger = [await s.__aenter__() for s in sockets]
+    try:
+        for socket in (athlete, coached, stranger):
+            assert (await socket.receive_json())["type"] == "hello"
+        await _notify(app, ana.id)
+        for socket in (athlete, coached):
+            message = await socket.receive_json()
             assert message["type"] == "notification"
             assert message["notification"]["type"] == "WorkoutReady"
-            assert message["notification"]["user_id"] == ana
+            assert message["notification"]["user_id"] == ana.id
             assert message["notification"]["payload"] == {"workout_name": "Tempo"}
-        stranger.send_text(json.dumps({"type": "ping"}))
-        assert stranger.receive_json()["type"] == "pong"  # and nothing of Ana's before it
-    inbox = live_client.get("/api/notifications", headers={"Authorization": f"Bearer {ana_token}"})
+        await stranger.send_json({"type": "ping"})
+        assert (await stranger.receive_json())["type"] == "pong"  # nothing of Ana's before it
+    finally:
+        for socket in sockets:
+            await socket.__aexit__()
+    inbox = await client.get("/api/notifications", headers=ana.headers)
     assert [n["type"] for n in inbox.json()["items"]] == ["WorkoutReady"]
 
 
-def test_the_channel_refuses_bad_tokens_and_bad_frames(live_client: TestClient) -> None:
-    with live_client.websocket_connect("/api/live?token=sp_nope") as socket:
-        assert socket.receive_json()["error"] == "not_authenticated"
-        with pytest.raises(WebSocketDisconnect) as closed:
-            socket.receive_json()
-        assert closed.value.code == 4401
-    _, token = _user(live_client, "ana@example.com", Role.ATHLETE)
-    with live_client.websocket_connect("/api/live") as socket:  # the token as a first message
-        socket.send_text(json.dumps({"type": "auth", "token": token}))
-        assert socket.receive_json()["type"] == "hello"
-        socket.send_bytes(b"\x00\x01")
-        assert socket.receive_json()["error"] == "bad_request"
-        socket.send_text("[" * 50_000)
-        assert socket.receive_json()["error"] == "bad_request"
-        socket.send_text(json.dumps({"type": "ping"}))
-        assert socket.receive_json()["type"] == "pong"
+async def test_the_channel_refuses_bad_tokens_and_bad_frames(
+    app: FastAPI, make_user: MakeUser
+) -> None:
+    refused = AsgiSocket(app, "/api/live", "token=sp_nope")
+    await refused.__aenter__()
+    assert (await refused.receive_json())["error"] == "not_authenticated"
+    assert await refused.closed() == 4401
+    ana = await make_user()
+    async with AsgiSocket(app, "/api/live") as socket:  # the token as a first message
+        await socket.send_json({"type": "auth", "token": _token(ana)})
+        assert (await socket.receive_json())["type"] == "hello"
+        await socket.send_text("[" * 50_000)
+        assert (await socket.receive_json())["error"] == "bad_request"
+        await socket.send_json({"type": "ping"})
+        assert (await socket.receive_json())["type"] == "pong"
+        await socket.send_bytes(b"\x00\x01")
+        assert await socket.closed() == 1003

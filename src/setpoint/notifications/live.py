@@ -7,8 +7,8 @@ planned_session_id, schedule_id, payload}}`. A session's own events travel on it
 
 Authentication: `?token=` or a first message `{"type": "auth", "token": ...}`. The client
 may send `{"type": "ping"}` (answered `pong` with `server_time`); the channel is otherwise
-one-way. Missed notifications are in the inbox (`GET /api/notifications`). A revoked or
-expired token closes the channel (4401).
+one-way; a binary frame closes it (1003). Missed notifications are in the inbox
+(`GET /api/notifications`). A revoked or expired token closes the channel (4401).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ PATH = "/api/live"
 AUTH_TIMEOUT_S = 10
 MAX_MESSAGE_CHARS = 4096
 CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
+UNSUPPORTED_DATA = 1003  # the close code for a binary frame
 
 
 async def live(websocket: WebSocket) -> None:
@@ -82,6 +83,9 @@ async def live(websocket: WebSocket) -> None:
                 while True:
                     message = await websocket.receive()
                     if message["type"] == "websocket.disconnect" or ended:
+                        break
+                    if message.get("text") is None:  # a binary frame: not this protocol
+                        await websocket.close(code=UNSUPPORTED_DATA)
                         break
                     reply = _reply(ctx, message.get("text"))
                     await websocket.send_text(json.dumps(reply))
