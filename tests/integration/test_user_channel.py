@@ -3,7 +3,6 @@ clients and their coaches', and nobody else's."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import httpx
