@@ -437,6 +437,11 @@ def gc_launcher(log: Path, record: bool, freeze_after: float | None = None) -> l
     return launcher
 
 
+def diag_launcher(log: Path) -> list[str]:
+    """The server's launcher when its stalls are recorded for attribution (`_diag_serve.py`)."""
+    return [PY, str(HERE / "_diag_serve.py"), str(log)]
+
+
 def gc_pauses(pauses: list[list[float]], w0: float, w1: float) -> dict[str, Any]:
     """The server's garbage-collector pauses in the window, by generation."""
     inside = [p for p in pauses if w0 <= p[0] < w1]

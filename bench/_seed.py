@@ -9,6 +9,7 @@ bench: started sessions on a one-segment plan with an `hr_range` target, and a p
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from setpoint.auth import service as auth_service
-from setpoint.auth.model import Actor, Role
+from setpoint.auth.model import Actor, Role, hash_token, new_token
+from setpoint.auth.tables import AccessToken
 from setpoint.clock import SystemClock
 from setpoint.config import Settings
 from setpoint.context import Context
@@ -88,7 +90,16 @@ def first_segment(i: int, low: int, high: int) -> int:
 async def _athlete(ctx: Context, uow: Any, spec: Athlete) -> Seeded:
     session = uow.session
     user = await auth_service.create_user(ctx, session, spec.email, PASSWORD, Role.ATHLETE)
-    token, _ = await auth_service.issue_token(ctx, session, spec.email, PASSWORD)
+    token, now = new_token(), ctx.clock.now()  # as `issue_token`, in the seeding transaction
+    session.add(
+        AccessToken(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=ctx.settings.token_ttl_s),
+            revoked_at=None,
+        )
+    )
     actor = Actor(user_id=user.id, email=user.email, role=Role.ATHLETE)
     if spec.max_hr is not None:
         profile = Profile(max_hr=spec.max_hr)

@@ -50,6 +50,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import _attribution
 from _common import cpu_seconds, free_port, summary_ms, verdict
 from _harness import (
     CHILDREN,
@@ -60,6 +61,7 @@ from _harness import (
     Children,
     Meter,
     Snapshot,
+    diag_launcher,
     drop_database,
     finish_profile,
     gc_launcher,
@@ -274,6 +276,9 @@ async def drive(
             await asyncio.wait_for(p.wait(), 30)
     out["window_wall"] = [w0, w1]
     out["clients"] = merge_results(results, window_s, origin)
+    out["_deviations"] = [
+        (at, lat) for r in results for at, lat, name, _ in r["events"] if name == "ZoneDeviation"
+    ]
     return out
 
 
@@ -458,8 +463,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         seeded, seed_s = await seed_athletes(database_url, athletes, say)
         report["seed_seconds"] = round(seed_s, 1)
 
-        gc_log = tmp / "gc.json"
+        gc_log, diag_log = tmp / "gc.json", tmp / "diag.jsonl"
         launcher = gc_launcher(gc_log, args.gc_log, args.gc_freeze_after)
+        if args.diag and launcher is None:
+            launcher = diag_launcher(diag_log)
         server = await start_server(children, tmp, database_url, launcher=launcher)
         report["server_start_s"] = server.start_s
         say(f"server pid {server.proc.pid} up in {server.start_s} s on {server.url}")
@@ -498,6 +505,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         report["server_log_tail"] = tail(server.log, 15)
         if gc_log.exists():
             live["gc"] = gc_pauses(json.loads(gc_log.read_text()), *live["window_wall"])
+        if diag_log.exists():
+            entries = _attribution.load(diag_log)
+            w0, w1 = live["window_wall"]
+            deviations = [(at, lat) for at, lat in live.pop("_deviations") if w0 <= at < w1]
+            live["attribution"] = {
+                "deviations": _attribution.attribute(entries, deviations, server.up_wall),
+                "window": _attribution.episodes(entries, w0, w1),
+            }
+        live.pop("_deviations", None)
         w0, w1 = live["window_wall"]
         stored = await stored_in_window(database_url, w0, w1)
         live["stored_in_window"] = stored
@@ -641,6 +657,19 @@ def table(report: dict[str, Any]) -> str:
     kept_up = stored["samples"] >= 0.999 * cl["sent_in_window"] and not cl["closed_early"]
     on_time = dev["n"] > 0 and dev["p99_ms"] < TARGETS["notification_p99_ms"]
     at_size = n >= TARGETS["sessions"]
+    if "attribution" in lv:
+        ep = lv["attribution"]["window"]
+        rows.append(
+            (
+                "window: loop stalls > 25 ms / GC",
+                f"{ep['stalls']['n']} / {ep['gc']['n']}",
+                f"longest stall {ep['stalls']['max_ms']} ms, GC {ep['gc']['max_ms']} ms "
+                f"(total {ep['gc']['total_ms']} ms); where: {ep['stalls_by_place'] or '-'}",
+            )
+        )
+        rows += _attribution.lines(
+            "ZoneDeviation over 100 ms: causes", lv["attribution"]["deviations"]
+        )
     width = max(len(r[0]) for r in rows) + 2
     out = [f"{k:<{width}}{v:<24}{note}" for k, v, note in rows]
     out.append("")
@@ -671,6 +700,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--drain-limit", type=float, default=60.0, help="seconds to wait for idle")
     p.add_argument("--profile", action="store_true", help="py-spy the server over the window")
+    p.add_argument(
+        "--no-diag",
+        dest="diag",
+        action="store_false",
+        help="serve without recording stalls (bench/_diag_serve.py), so no attribution",
+    )
     p.add_argument(
         "--gc-log", action="store_true", help="record the server's GC pauses (bench/_gc_serve.py)"
     )

@@ -44,6 +44,7 @@ from typing import Any
 
 import httpx
 
+import _attribution
 from _common import (
     cpu_seconds,
     fds,
@@ -63,6 +64,7 @@ from _harness import (
     Meter,
     Server,
     Snapshot,
+    diag_launcher,
     drop_database,
     finish_profile,
     gc_launcher,
@@ -264,6 +266,7 @@ async def get_phase(
 @dataclass
 class CommandResult:
     t: float
+    wall: float  # time.time() when it was sent
     command: str
     status: int
     latency: float
@@ -286,7 +289,7 @@ async def drive_commands(
                 "Authorization": f"Bearer {session.token}",
                 "Idempotency-Key": uuid.uuid4().hex,
             }
-            t0 = time.perf_counter()
+            t0, wall = time.perf_counter(), time.time()
             try:
                 response = await client.post(
                     f"/api/sessions/{session.session_id}/{command}", headers=headers
@@ -294,7 +297,7 @@ async def drive_commands(
                 status = response.status_code
             except httpx.HTTPError:
                 status = 599
-            results.append(CommandResult(t, command, status, time.perf_counter() - t0))
+            results.append(CommandResult(t, wall, command, status, time.perf_counter() - t0))
             busy.discard(session.session_id)
 
         t0 = time.monotonic()
@@ -525,6 +528,11 @@ async def live_phase(
         "connect_latency": summary_ms([x for r in results for x in r["connect_latency_s"]]),
     }
     out["_boundary_at"] = [b[0] for b in boundaries]
+    out["_slow"] = {
+        "commands": [(c.wall, c.latency) for c in ok],
+        "boundaries": [(at, lateness) for at, lateness in boundaries],
+        "steady": [steady_t, stop_t],
+    }
     return out
 
 
@@ -558,8 +566,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         report["seed_seconds"] = round(seed_s, 1)
 
-        gc_log = tmp / "gc.json"
-        launcher = gc_launcher(gc_log, args.gc_log)
+        gc_log, diag_log = tmp / "gc.json", tmp / "diag.jsonl"
+        launcher = diag_launcher(diag_log) if args.diag else gc_launcher(gc_log, args.gc_log)
         started = await start_server(children, tmp, database_url, launcher=launcher)
         server, url, port, up_wall = started.proc, started.url, started.port, started.up_wall
         server_log = started.log
@@ -577,6 +585,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         say(f"live: {args.sessions} sockets in {args.clients} client processes ...")
         live_out = await live_phase(args, children, tmp, url, meter, live, up_wall)
         boundary_at = live_out.pop("_boundary_at")
+        slow = live_out.pop("_slow")
         report["live"] = live_out
         rss_live = live_out["steady"]["server_rss_mb"]
         report["server_rss_mb_live"] = rss_live
@@ -591,6 +600,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         report["server_exit_code"] = Children.stop(again.proc)
         if gc_log.exists():  # pause times in seconds since the server started
             report["gc"] = gc_pauses(json.loads(gc_log.read_text()), up_wall, time.time())
+        if args.diag:
+            entries = _attribution.load(diag_log)
+            if args.gc_log:
+                report["gc"] = gc_pauses(_attribution.gc_log(entries), up_wall, time.time())
+            report["attribution"] = {
+                "commands": _attribution.attribute(
+                    entries, slow["commands"], up_wall, own_write="get_uow"
+                ),
+                "boundaries": _attribution.attribute(entries, slow["boundaries"], up_wall),
+                "steady_window": _attribution.episodes(entries, *slow["steady"]),
+            }
         since, until = live_out["boundaries"]["window"]
         until -= 2.0  # the last notifications may still be in flight at the stop
         expected = await logged_boundaries(database_url, {s.session_id for s in live}, since, until)
@@ -790,6 +810,27 @@ def table(report: dict[str, Any]) -> str:
             ),
         ),
     ]
+    if "attribution" in report:
+        at = report["attribution"]
+        ep = at["steady_window"]
+        rows.append(
+            (
+                "steady: loop stalls > 25 ms / GC",
+                f"{ep['stalls']['n']} / {ep['gc']['n']}",
+                f"longest stall {ep['stalls']['max_ms']} ms, GC {ep['gc']['max_ms']} ms; "
+                f"where: {ep['stalls_by_place'] or '-'}",
+            )
+        )
+        for label, w in list(ep["writes"].items())[:4]:
+            rows.append(
+                (
+                    f"  writer: {label}",
+                    f"{w['n']} transactions",
+                    f"hold max {w['hold_max_ms']} ms, wait max {w['wait_max_ms']} ms",
+                )
+            )
+        rows += _attribution.lines("commands over 100 ms: causes", at["commands"])
+        rows += _attribution.lines("boundaries over 100 ms late: causes", at["boundaries"])
     width = max(len(r[0]) for r in rows) + 2
     out = [f"{k:<{width}}{v:<22}{note}" for k, v, note in rows]
     out.append("")
@@ -824,6 +865,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--profile", action="store_true", help="py-spy the server during the live phase")
     p.add_argument(
         "--gc-log", action="store_true", help="record the server's GC pauses (bench/_gc_serve.py)"
+    )
+    p.add_argument(
+        "--no-diag",
+        dest="diag",
+        action="store_false",
+        help="serve without recording stalls (bench/_diag_serve.py), so no attribution",
     )
     p.add_argument(
         "--wait-quiet",

@@ -159,8 +159,46 @@ def _openapi_with_bearer(app: FastAPI) -> dict[str, Any]:
         schema["security"] = [{"bearer": []}]
         for path, method in (("/api/auth/token", "post"), ("/healthz", "get")):
             schema["paths"][path][method]["security"] = []  # open: no token needed
+        _document_errors(schema)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "title": "Error",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string", "description": "a stable code, e.g. `not_found`"},
+        "detail": {"type": "string", "description": "one sentence for people"},
+        "problems": {"type": "array", "items": {"type": "string"}},
+        "retry_after": {"type": "integer", "description": "seconds, as in `Retry-After`"},
+    },
+    "additionalProperties": True,
+}
+ERROR_RESPONSE = {
+    "description": "Refused: `{error, detail, ...}` (400 malformed, 401 no valid token, "
+    "403 not allowed, 404 not found or not yours, 409 conflict, 413 too large, "
+    "422 invalid, 429 rate-limited)",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
+def _document_errors(schema: dict[str, Any]) -> None:
+    """Every refusal is rendered by one handler as `Error` (`SetpointError.body`): say so on
+    every operation (`4XX`), and in place of FastAPI's own validation-error shape, which the
+    app never sends."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = ERROR_SCHEMA
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, response in responses.items():
+                if status.startswith("4"):
+                    response["content"] = ERROR_RESPONSE["content"]
+            responses.setdefault("4XX", ERROR_RESPONSE)
 
 
 # --- errors ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from setpoint.auth.revocations import expire_sockets
 from setpoint.context import Context
-from setpoint.sessions.live import COMMAND_BURST
+from setpoint.sessions.live import COMMAND_BURST, MAX_MESSAGE_CHARS
 from tests.conftest import MakeUser, UserHandle
 from tests.integration.test_sessions import new_session, state
 from tests.support import AsgiSocket, FakeClock
@@ -101,6 +101,25 @@ async def test_deeply_nested_json_is_an_error_not_a_crash(
         assert (await ws.receive_json())["error"] == "bad_request"
         await ws.send_json({"type": "ping"})  # and the socket still serves
         assert (await ws.receive_json())["type"] == "pong"
+
+
+async def test_a_text_message_over_the_limit_closes_the_socket_with_1009(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    athlete = await make_user()
+    sid = (await new_session(client, athlete))["id"]
+    too_big = '{"type": "ping", "pad": "' + "x" * MAX_MESSAGE_CHARS + '"}'
+    async with socket(app, sid) as before_auth:
+        await before_auth.send_text(too_big)
+        assert (await before_auth.receive_json())["error"] == "payload_too_large"
+        assert await before_auth.closed() == 1009
+    async with socket(app, sid, athlete) as ws:
+        assert (await ws.receive_json())["type"] == "state"
+        await ws.send_text(too_big[: MAX_MESSAGE_CHARS - 2] + '"}')  # at the limit: served
+        assert (await ws.receive_json())["type"] == "pong"
+        await ws.send_text(too_big)
+        assert (await ws.receive_json())["error"] == "payload_too_large"
+        assert await ws.closed() == 1009
 
 
 async def test_commands_are_rate_limited_per_socket(

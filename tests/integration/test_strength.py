@@ -381,6 +381,10 @@ async def test_records_follow_sets_written_edited_and_removed(
         "/api/exercises/Back squat/history", headers=athlete.headers, params={"before_id": 10**9}
     )
     assert missing.status_code == 404
+    huge = await client.get(
+        "/api/exercises/Back squat/history", headers=athlete.headers, params={"before_id": 2**64}
+    )
+    assert huge.status_code == 422 and "before_id" in huge.text
 
 
 # --- the migration that counts records of sets logged before it ----------------------------

@@ -11,7 +11,7 @@ from setpoint.auth.deps import CurrentActor
 from setpoint.dependencies import Ctx, UoW
 from setpoint.errors import SetpointError
 from setpoint.exports import devices, service
-from setpoint.exports.formats import Format
+from setpoint.exports.formats import JSON_MEDIA_TYPE, Format, erg, fit, zwo
 from setpoint.exports.providers import Providers
 from setpoint.exports.schemas import (
     AuthorizeOut,
@@ -30,8 +30,17 @@ router = APIRouter(prefix="/api", tags=["exports"])
     "/workouts/{workout_id}/export",
     response_class=Response,
     responses={
-        200: {"content": {"application/octet-stream": {}}},
-        422: {"description": "cannot export"},
+        200: {
+            "description": "the file: FIT, ZWO (XML), ERG/MRC (text), Garmin or Wahoo JSON",
+            "content": {
+                **{
+                    media_type: {"schema": {"type": "string", "format": "binary"}}
+                    for media_type in (fit.MEDIA_TYPE, zwo.MEDIA_TYPE, erg.MEDIA_TYPE)
+                },
+                JSON_MEDIA_TYPE: {"schema": {"type": "object"}},
+            },
+        },
+        422: {"description": "the format cannot express the workout"},
     },
 )
 async def export_workout(

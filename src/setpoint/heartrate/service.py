@@ -121,10 +121,15 @@ async def ingest(
     if snap.athlete_id != actor.user_id:
         raise Forbidden("only the athlete sends heart rate to their session")
     now = ctx.timeline.now()
-    state = machine.view(snap.plan, snap.anchors, now)
-    if state.status is not Status.IN_PROGRESS:
-        raise SessionNotRunning(f"session is {state.status.value}; heart rate needs it running")
-    tracker = ctx.part(HeartRates).get(session_id) or await _tracker(ctx, snap, state.segment_index)
+    deadline = snap.deadline
+    if snap.anchors.status is Status.IN_PROGRESS and (deadline is None or now < deadline):
+        segment_index = snap.anchors.segment_index  # no boundary since the snapshot
+    else:
+        state = machine.view(snap.plan, snap.anchors, now)
+        if state.status is not Status.IN_PROGRESS:
+            raise SessionNotRunning(f"session is {state.status.value}; heart rate needs it running")
+        segment_index = state.segment_index
+    tracker = ctx.part(HeartRates).get(session_id) or await _tracker(ctx, snap, segment_index)
     wait = tracker.bucket.take(len(samples), now)
     if wait:
         raise TooManyRequests(
@@ -134,6 +139,8 @@ async def ingest(
 
     def segment_at(t: float) -> int:
         """The segment at sample time `t`; before the last command, the one it started."""
+        if snap.anchors.status is Status.IN_PROGRESS and (deadline is None or t < deadline):
+            return snap.anchors.segment_index  # the anchors' segment until the next boundary
         anchor = snap.anchors.anchor_at
         at = t if anchor is None else max(t, anchor)
         return machine.view(snap.plan, snap.anchors, at).segment_index
@@ -150,7 +157,7 @@ async def ingest(
         stored = len(fed.stored)
     else:
         ctx.part(HeartRates).queue(session_id, fed.stored)
-    view = tracker.view(now, state.segment_index)
+    view = tracker.view(now, segment_index)
     events = [_event_doc(index, event) for index, event in fed.events]
     if events:
         await _record(ctx, snap, events)

@@ -25,6 +25,12 @@ class ScheduleFires:
         self.ctx = ctx
 
     async def run_due(self, now: float) -> float | None:
+        # Most runs are the loop's poll with nothing due: find that out in a read, without
+        # taking SQLite's single writer, which commands would otherwise queue behind.
+        async with self.ctx.db.transaction(write=False) as uow:
+            upcoming = await service.next_due(uow.session)
+        if upcoming is None or upcoming > now:
+            return upcoming
         while True:
             async with self.ctx.db.transaction() as uow:
                 if await service.run_due(self.ctx, uow, now, BATCH) == BATCH:

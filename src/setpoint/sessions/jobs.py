@@ -17,6 +17,9 @@ BATCH = 500
 # sessions (~330 boundaries a second) a transaction per boundary cost more than the work.
 SETTLE_GAP_S = 0.02
 PRESENCE_FLUSH_S = 15.0
+# Sessions per presence transaction: a flush of thousands holds SQLite's single writer for
+# tens of milliseconds at a time at most, and commands queue between its transactions.
+PRESENCE_CHUNK = 100
 log = structlog.get_logger("setpoint.sessions")
 
 
@@ -32,6 +35,12 @@ class SessionDeadlines:
         self.ctx = ctx
 
     async def run_due(self, now: float) -> float | None:
+        # Most runs are the loop's poll with nothing due: find that out without taking SQLite's
+        # single writer, which commands would otherwise queue behind (bench/README.md).
+        async with self.ctx.db.transaction(write=False) as uow:
+            upcoming = await repository.earliest_deadline(uow.session)
+        if upcoming is None or upcoming > now:
+            return upcoming
         while True:
             async with self.ctx.db.transaction() as uow:
                 if await service.settle_due(self.ctx, uow, now, BATCH) == BATCH:
@@ -51,10 +60,17 @@ async def recover_sessions(ctx: Context) -> int:
 
 
 async def flush_seen(ctx: Context) -> None:
-    """Writes when clients were last seen, in one batch every few seconds (`PRESENCE_FLUSH_S`);
-    a crash loses at most that much freshness, which only matters against the one-hour stale
-    window."""
-    seen = ctx.part(Presence).take()
-    if seen:
-        async with ctx.db.transaction() as uow:
-            await repository.touch(uow.session, seen, ctx.timeline.now())
+    """Writes when clients were last seen, every few seconds (`PRESENCE_FLUSH_S`), in short
+    transactions of `PRESENCE_CHUNK` sessions; a crash loses at most that much freshness,
+    which only matters against the one-hour stale window. What a failure left unwritten
+    waits for the next flush."""
+    presence = ctx.part(Presence)
+    seen, now = sorted(presence.take()), ctx.timeline.now()
+    for start in range(0, len(seen), PRESENCE_CHUNK):
+        try:
+            async with ctx.db.transaction() as uow:
+                await repository.touch(uow.session, seen[start : start + PRESENCE_CHUNK], now)
+        except BaseException:
+            for session_id in seen[start:]:
+                presence.saw(session_id)
+            raise

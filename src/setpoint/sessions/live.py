@@ -8,8 +8,12 @@ Client messages: `{"type": "command", "command": "pause", "idempotency_key"?: ..
 filtered view + deviation events), `ack`, `error`, `pong`.
 
 Commands are rate-limited per socket (`COMMAND_BURST`, then `COMMAND_RATE` a second: an
-`error` `rate_limited` with `retry_after`). A binary frame is answered with an error and
-closes the socket (1003); a revoked or expired token closes it (4401).
+`error` `rate_limited` with `retry_after`). Every message is paced: past `MESSAGE_BURST`, the
+socket is read at most `MESSAGE_RATE` messages a second, so a flood waits in the client's own
+buffers (TCP pushes back) instead of taking the server from everyone else. A binary frame is
+answered with an error and closes the socket (1003), so does a text message over
+`MAX_MESSAGE_CHARS` (1009, as the server's own frame limit does); a revoked or expired token
+closes it (4401).
 """
 
 from __future__ import annotations
@@ -33,13 +37,14 @@ from setpoint.errors import (
     BadRequest,
     NotAuthenticated,
     NotFound,
+    PayloadTooLarge,
     SetpointError,
     TooManyRequests,
     invalid_fields,
 )
 from setpoint.heartrate import service as heartrate
 from setpoint.heartrate.live import HeartRates, TokenBucket
-from setpoint.heartrate.schemas import SamplesIn
+from setpoint.heartrate.schemas import readings_of
 from setpoint.sessions import service
 from setpoint.sessions.machine import COMMANDS
 from setpoint.sessions.presence import Presence
@@ -48,12 +53,25 @@ PATH = "/api/sessions/{session_id}/live"
 AUTH_TIMEOUT_S = 10
 CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
 UNSUPPORTED_DATA = 1003  # the close code for a binary frame
+MESSAGE_TOO_BIG = 1009  # the close code for a message over MAX_MESSAGE_CHARS
+# A full heart-rate batch is far smaller; `setpoint serve` refuses larger frames itself
+# (uvicorn's `ws_max_size`, the same 64 KiB, in bytes).
+MAX_MESSAGE_CHARS = 64 * 1024
 COMMAND_BURST = 10  # commands a socket may send at once
 COMMAND_RATE = 1.0  # commands per second a socket may send, sustained
+MESSAGE_BURST = 100  # messages of any type a socket may send at once
+MESSAGE_RATE = 20.0  # messages per second a socket is read at, sustained (real time)
 
 
 class BinaryFrame(BadRequest):
     """Messages are JSON in text frames; a binary frame closes the socket (1003)."""
+
+
+class MessageTooBig(PayloadTooLarge):
+    """A text message over MAX_MESSAGE_CHARS closes the socket (1009)."""
+
+
+CLOSING = {BinaryFrame: UNSUPPORTED_DATA, MessageTooBig: MESSAGE_TOO_BIG}
 
 
 async def live(websocket: WebSocket) -> None:
@@ -96,6 +114,7 @@ async def live(websocket: WebSocket) -> None:
                 await websocket.send_text(message)
 
         commands = TokenBucket(COMMAND_BURST, COMMAND_RATE, COMMAND_BURST)
+        messages = TokenBucket(MESSAGE_BURST, MESSAGE_RATE, MESSAGE_BURST)
         sender = asyncio.create_task(pump())
         try:
             with (
@@ -103,13 +122,14 @@ async def live(websocket: WebSocket) -> None:
                 ctx.part(OpenSockets).hold(holder.token_hash, holder.expires_at, end),
             ):
                 while True:
+                    await _paced(messages)
                     text = await _receive_text(websocket)
                     if ended:
                         break
                     reply = await _handle(ctx, holder.actor, session_id, text, commands)
                     if reply is not None and not ended:
                         await websocket.send_text(json.dumps(reply))
-        except BinaryFrame as exc:
+        except (BinaryFrame, MessageTooBig) as exc:
             if not ended:
                 await _refuse(websocket, exc)
         except (WebSocketDisconnect, WebSocketDisconnected):
@@ -124,8 +144,18 @@ async def live(websocket: WebSocket) -> None:
 
 async def _refuse(websocket: WebSocket, exc: SetpointError) -> None:
     await websocket.send_text(json.dumps({"type": "error", **exc.body()}))
-    code = UNSUPPORTED_DATA if isinstance(exc, BinaryFrame) else CLOSE_CODES.get(exc.status, 4400)
+    code = CLOSING.get(type(exc)) or CLOSE_CODES.get(exc.status, 4400)
     await websocket.close(code=code)
+
+
+async def _paced(messages: TokenBucket) -> None:
+    """Waits until `messages` allows one more message (real time: it paces the process's
+    work, whatever the session clock says)."""
+    loop = asyncio.get_running_loop()
+    wait = messages.take(1, loop.time())
+    if wait:
+        await asyncio.sleep(wait)
+        messages.take(1, loop.time())
 
 
 async def _receive_text(websocket: WebSocket) -> str:
@@ -135,6 +165,8 @@ async def _receive_text(websocket: WebSocket) -> str:
     text = message.get("text")
     if text is None:
         raise BinaryFrame("messages are JSON objects in text frames, not binary")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise MessageTooBig(f"messages are at most {MAX_MESSAGE_CHARS} characters")
     return str(text)
 
 
@@ -173,8 +205,7 @@ async def _handle(
         if kind == "ping":
             return {"type": "pong", "server_time": ctx.timeline.now()}
         if kind == "hr":
-            body = SamplesIn.model_validate({"samples": message.get("samples")})
-            await heartrate.ingest(ctx, actor, session_id, body.readings())
+            await heartrate.ingest(ctx, actor, session_id, readings_of(message.get("samples")))
             return None
         if kind != "command" or message.get("command") not in COMMANDS:
             raise BadRequest(f"type: expected ping, hr or command ({', '.join(sorted(COMMANDS))})")

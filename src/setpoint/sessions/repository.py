@@ -68,13 +68,15 @@ async def running(session: AsyncSession) -> list[SessionRow]:
 
 
 async def touch(session: AsyncSession, ids: Collection[uuid.UUID], at: float) -> None:
-    """Mark sessions as seen at `at`, a few hundred per statement."""
+    """Mark sessions as seen at `at`, a few hundred per statement (no ORM objects to keep
+    in step: `synchronize_session=False`)."""
     ordered = sorted(ids)
     for start in range(0, len(ordered), 500):
         await session.execute(
             update(SessionRow)
             .where(SessionRow.id.in_(ordered[start : start + 500]), SessionRow.last_seen_at < at)
             .values(last_seen_at=at)
+            .execution_options(synchronize_session=False)
         )
 
 

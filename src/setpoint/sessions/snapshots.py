@@ -17,11 +17,11 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from setpoint.context import Context
-from setpoint.sessions.machine import Anchors, Status
+from setpoint.sessions.machine import Anchors, Status, next_deadline
 from setpoint.sessions.tables import SessionRow
 from setpoint.workers.hub import Hub
 from setpoint.workouts.documents import plan_from_doc
@@ -41,6 +41,12 @@ class Snapshot:
     plan: Plan
     anchors: Anchors
     revision: int
+    # The next boundary (None: none while nobody acts): until then the anchors' status and
+    # segment are the session's, so the heart-rate hot path needs no `machine.view`.
+    deadline: float | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "deadline", next_deadline(self.plan, self.anchors))
 
     @classmethod
     def of(cls, row: SessionRow, plan: Plan) -> Snapshot:

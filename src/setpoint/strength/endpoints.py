@@ -87,7 +87,7 @@ async def exercise_history(
     actor: CurrentActor,
     athlete_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> dict[str, Any]:
     """The athlete's records on an exercise (best weight per rep count, best estimated 1RM by
     Epley) and their sets, newest first: the latest `limit`, or the `limit` before the set

@@ -79,6 +79,12 @@ class LeasedJob(ABC, Generic[Claim, Outcome]):
         return self.ctx.clocks.now(self.clock)
 
     async def run_due(self, now: float) -> float | None:
+        # Most runs are the loop's poll with nothing due: find that out in a read, without
+        # taking SQLite's single writer, which commands would otherwise queue behind.
+        async with self.ctx.db.transaction(write=False) as uow:
+            upcoming = await self.next_due(uow)
+        if upcoming is None or upcoming > now:
+            return upcoming
         async with self.ctx.db.transaction() as uow:
             claims = await self.claim(uow, now, now + self.lease_s, self.batch)
         if claims:
