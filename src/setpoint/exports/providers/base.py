@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 import httpx
@@ -267,3 +267,25 @@ class Api:
             )
         except httpx.HTTPError as exc:
             raise unreachable(self.provider, exc) from None
+
+
+class Client:
+    """What both provider clients share: their configuration, the HTTP client, the request
+    limiter and the clock, and the authorized requests built from them."""
+
+    name: str
+
+    def __init__(
+        self,
+        config: ProviderConfig,
+        http: httpx.AsyncClient,
+        limiter: Limiter | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self._http = http
+        self._limiter = limiter
+        self._now = now
+
+    def _api(self, tokens: TokenSource) -> Api:
+        return Api(self.name, self.config.api_url, self._http, tokens, self._limiter, self._now)

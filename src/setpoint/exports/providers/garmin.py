@@ -13,26 +13,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-
-import httpx
 
 from setpoint.errors import CannotExport
 from setpoint.exports.formats import garmin as garmin_format
 from setpoint.exports.providers.base import (
     Api,
+    Client,
     OnIds,
-    ProviderConfig,
     PushItem,
     RemoteCopy,
     TokenSource,
     fingerprint,
 )
 from setpoint.exports.providers.errors import Permanent, Transient
-from setpoint.exports.providers.limits import Limiter
 
 NAME = "garmin"
 MAX_STEPS = 100
@@ -76,23 +72,8 @@ def schedule_id_of(answer: Any) -> str:
     return str(answer)
 
 
-class GarminClient:
+class GarminClient(Client):
     name = NAME
-
-    def __init__(
-        self,
-        config: ProviderConfig,
-        http: httpx.AsyncClient,
-        limiter: Limiter | None = None,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.config = config
-        self._http = http
-        self._limiter = limiter
-        self._now = now
-
-    def _api(self, tokens: TokenSource) -> Api:
-        return Api(NAME, self.config.api_url, self._http, tokens, self._limiter, self._now)
 
     def check(self, item: PushItem) -> None:
         workout_body(item)

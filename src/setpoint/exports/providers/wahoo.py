@@ -20,21 +20,18 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import httpx
 
 from setpoint.errors import CannotExport
 from setpoint.exports.formats import _common
 from setpoint.exports.formats import wahoo as wahoo_format
 from setpoint.exports.providers.base import (
     Api,
+    Client,
     OnIds,
-    ProviderConfig,
     PushItem,
     RemoteCopy,
     TokenSource,
@@ -42,7 +39,6 @@ from setpoint.exports.providers.base import (
     fingerprint,
 )
 from setpoint.exports.providers.errors import Permanent, Transient
-from setpoint.exports.providers.limits import Limiter
 from setpoint.workouts.model import Sport
 from setpoint.workouts.normalize import normalize
 
@@ -112,23 +108,8 @@ def content_of(item: PushItem, plan: dict[str, Any]) -> str:
     return fingerprint(plan, item.name, WORKOUT_TYPES[item.sport], minutes(item))
 
 
-class WahooClient:
+class WahooClient(Client):
     name = NAME
-
-    def __init__(
-        self,
-        config: ProviderConfig,
-        http: httpx.AsyncClient,
-        limiter: Limiter | None = None,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.config = config
-        self._http = http
-        self._limiter = limiter
-        self._now = now
-
-    def _api(self, tokens: TokenSource) -> Api:
-        return Api(NAME, self.config.api_url, self._http, tokens, self._limiter, self._now)
 
     def check(self, item: PushItem) -> None:
         plan_body(item)
