@@ -40,11 +40,24 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "services: needs PostgreSQL and Redis (SETPOINT_TEST_*_URL); else deselected"
     )
+    config.addinivalue_line(
+        "markers", "postgresql: a behaviour of PostgreSQL only (row locks); not run on SQLite"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `services` are deselected, with one line saying why, when PostgreSQL and
     Redis are not configured (CI configures them)."""
+    sqlite_only = [
+        item
+        for item in items
+        if item.get_closest_marker("postgresql")
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("backend") == "sqlite"
+    ]
+    if sqlite_only:  # the test is about PostgreSQL: its SQLite variant is not a test
+        config.hook.pytest_deselected(items=sqlite_only)
+        items[:] = [item for item in items if item not in sqlite_only]
     missing = [name for name in SERVICES if not os.environ.get(name)]
     needing = [item for item in items if item.get_closest_marker("services")]
     if not missing or not needing:

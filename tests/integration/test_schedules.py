@@ -319,13 +319,12 @@ async def test_a_worker_dying_mid_fire_leaves_the_fire_to_the_next(
     assert statuses(await fires(client, athlete, schedule["id"]))["fired"] == 1
 
 
+@pytest.mark.postgresql
 async def test_a_schedule_held_by_a_dead_worker_fires_once_it_is_released(
-    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser, clock: FakeClock, backend: str
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser, clock: FakeClock
 ) -> None:
     """PostgreSQL: a worker holding the schedule's lock is skipped by the others; when its
     connection dies the lock goes with it and the next pass fires."""
-    if backend != "postgresql":
-        pytest.skip("row locks held by another connection: PostgreSQL only")
     ctx: Context = app.state.context
     athlete = await make_user()
     run = await new_workout(client, athlete)
