@@ -1,4 +1,4 @@
-"""Heart-rate bench (DESIGN §8): N live sessions × 1 Hz heart rate on one `setpoint serve`.
+"""Heart-rate bench: N live sessions × 1 Hz heart rate on one `setpoint serve`.
 
     .venv/bin/python bench/heartrate.py --sessions 1000 [--db sqlite|postgresql] [--duration 60]
 
@@ -678,7 +678,7 @@ def table(report: dict[str, Any]) -> str:
     )
     out.append(f"target: sample-to-ZoneDeviation p99 < 100 ms: {verdict(on_time)}")
     if not at_size:
-        out.append(f"(DESIGN's target is at {TARGETS['sessions']} sessions; this run had {n})")
+        out.append(f"(the target is at {TARGETS['sessions']} sessions; this run had {n})")
     return "\n".join(out)
 
 

@@ -1,4 +1,4 @@
-"""Sessions bench (DESIGN §8): N concurrent live sessions on one `setpoint serve` process.
+"""Sessions bench: N concurrent live sessions on one `setpoint serve` process.
 
     .venv/bin/python bench/sessions.py --sessions 1000 [--db sqlite|postgresql] [--quick]
 

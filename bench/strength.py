@@ -1,4 +1,4 @@
-"""Strength bench (DESIGN §8 style ratios): logging a set and reading the progress, against a
+"""Strength bench (ratios to a state read): logging a set and reading the progress, against a
 state read, for athletes with 0, 1,000 and 10,000 sets of history.
 
     .venv/bin/python bench/strength.py [--db sqlite|postgresql] [--quick] [--json PATH]

@@ -1,4 +1,4 @@
-"""Workout documents tests share: the Workout JSON example of DESIGN §5."""
+"""Workout documents tests share: the Workout JSON example."""
 
 from __future__ import annotations
 

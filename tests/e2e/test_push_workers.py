@@ -1,4 +1,4 @@
-"""Device pushes with two `setpoint worker` processes on one PostgreSQL database (DESIGN §6):
+"""Device pushes with two `setpoint worker` processes on one PostgreSQL database:
 every planned session reaches the fake provider exactly once, and every copy is withdrawn
 exactly once. One `setpoint serve` (no workers of its own) takes the saves; its wake-ups
 reach both workers through Redis at the same moment, so both claim from the same rows.

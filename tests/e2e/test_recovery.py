@@ -1,4 +1,4 @@
-"""Crash recovery of a real `setpoint serve` process (DESIGN §4 "recovery", "every accepted
+"""Crash recovery of a real `setpoint serve` process ("every accepted
 command is committed before it is acknowledged").
 
 Run 1 serves 20 athletes driving one session each with a seeded random mix of commands, all

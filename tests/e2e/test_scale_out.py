@@ -1,4 +1,4 @@
-"""Scale-out (DESIGN §2, §6): several `setpoint serve` processes and a `setpoint worker` on one
+"""Scale-out: several `setpoint serve` processes and a `setpoint worker` on one
 PostgreSQL database, sharing the live stream and the worker wake-ups through Redis.
 
 PostgreSQL and Redis only: these tests take their own scratch database, and are deselected

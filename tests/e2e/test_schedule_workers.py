@@ -1,4 +1,4 @@
-"""Schedule fires with two `setpoint worker` processes on one PostgreSQL database (DESIGN §6):
+"""Schedule fires with two `setpoint worker` processes on one PostgreSQL database:
 a schedule firing every minute gets exactly one `WorkoutReady` per fire, at its minute.
 
 PostgreSQL only: skipped when SETPOINT_TEST_DATABASE_URL is not set. It waits for two real

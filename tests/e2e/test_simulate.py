@@ -1,5 +1,5 @@
 """`setpoint simulate` against a real `setpoint serve --speed`: a simulated athlete runs a
-heart-rate workout to the end, and the server keeps what it sent (DESIGN §5 heart rate).
+heart-rate workout to the end, and the server keeps what it sent.
 
 The server runs session time SPEED times faster, so the four-minute workout takes twelve
 seconds. The simulator has no terminal here (its live display prints once, at the end) and

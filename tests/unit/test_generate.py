@@ -1,4 +1,4 @@
-"""The workout generator's promises (DESIGN §4 "generate"), proven on its output."""
+"""The workout generator's promises, proven on its output."""
 
 from __future__ import annotations
 

@@ -104,7 +104,7 @@ def standard(name: str, sets: int, count: int, weight_kg: float | None, rest_s: 
 
 
 def threshold_run() -> m.Workout:
-    """The workout of DESIGN §5."""
+    """The workout."""
     return workout(
         "5x3 min threshold",
         "run",
