@@ -4,6 +4,7 @@ HTTP. The jobs are driven by hand with the fake clock."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -280,3 +281,37 @@ async def test_bad_device_input(
     assert hidden.status_code == 404
     theirs = await client.get(f"/api/devices?athlete_id={athlete.id}", headers=other.headers)
     assert theirs.status_code == 404
+
+
+async def test_a_session_deleted_while_its_push_is_in_flight_leaves_nothing_behind(
+    world: World, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    athlete = await make_user()
+    await world.connect(athlete, "garmin")
+    planned = await plan_session(client, athlete, athlete)
+    await world.fault(provider="garmin", latency_ms=300)
+    pushing = asyncio.create_task(world.pushes.run_due(world.pushes.now()))
+    await asyncio.sleep(0.1)  # the push is waiting on the provider
+    deleted = await client.delete(f"/api/plan-sessions/{planned['id']}", headers=athlete.headers)
+    assert deleted.status_code == 204
+    await asyncio.wait_for(pushing, timeout=10)
+    assert len(world.held("garmin")["workouts"]) == 1  # made after the deletion was committed
+    await world.fault(provider="garmin", latency_ms=0)
+    await world.run()
+    held = world.held("garmin")
+    assert held["workouts"] == [] and held["schedules"] == []
+
+
+async def test_pushes_sharing_an_expired_token_refresh_it_once(
+    world: World, client: httpx.AsyncClient, make_user: MakeUser, clock: FakeClock
+) -> None:
+    athlete = await make_user()
+    await world.connect(athlete, "wahoo")
+    for day in ("2026-03-04", "2026-03-05", "2026-03-06"):
+        await plan_session(client, athlete, athlete, day)
+    clock.advance(3 * 3600)  # Wahoo's access tokens last 2 h: every push needs a new one
+    await world.fault(provider="wahoo", expire_tokens=True)
+    await world.run()
+    held = world.held("wahoo")
+    assert held["requests"]["POST /oauth/token"] == 2  # the code, then a single refresh
+    assert len(held["workouts"]) == 3

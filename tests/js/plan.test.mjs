@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { describeExecution, describeExport, ordered, percent, providerName } from "../../src/setpoint/web/static/js/plan.js";
+import { describeExecution, describeExport, ordered, percent, plannedOn, providerName, startable } from "../../src/setpoint/web/static/js/plan.js";
 
 const exp = (fields) => ({
   status: "PENDING",
@@ -82,4 +82,22 @@ test("percent and order", () => {
   const s = (id, date, created_at) => ({ id, date, created_at });
   const sorted = ordered([s("b", "2027-01-05", "2"), s("a", "2027-01-04", "9"), s("c", "2027-01-05", "1")]);
   assert.deepEqual(sorted.map((x) => x.id), ["a", "c", "b"]);
+});
+
+test("a day's sessions in order; only today's not yet run can be started", () => {
+  const none = { session_id: null, status: null, duration_s: null, planned_duration_s: 1800, compliance: null };
+  const s = (id, date, created_at, execution = none) => ({ id, date, created_at, session_id: execution.session_id, execution });
+  const ran = { ...none, session_id: "r1", status: "completed", duration_s: 1700 };
+  const sessions = [
+    s("later", "2027-01-05", "3"),
+    s("yesterday", "2027-01-04", "1"),
+    s("second", "2027-01-05", "2"),
+    s("run", "2027-01-05", "1", ran),
+  ];
+  assert.deepEqual(plannedOn(sessions, "2027-01-05").map((x) => x.id), ["run", "second", "later"]);
+  assert.deepEqual(plannedOn(sessions, "2027-01-07"), []);
+  const today = "2027-01-05";
+  assert.deepEqual(sessions.filter((x) => startable(x, today)).map((x) => x.id), ["later", "second"]);
+  assert.equal(startable(s("tomorrow", "2027-01-06", "1"), today), false);
+  assert.equal(startable({ id: "bare", date: today, session_id: "r2" }, today), false); // no execution block
 });

@@ -17,6 +17,8 @@ import {
   weekRange,
   weekdayIndex,
   when,
+  zonedIsoDate,
+  athleteZone,
 } from "../../src/setpoint/web/static/js/week.js";
 
 test("the Monday of any day of its week", () => {
@@ -96,4 +98,32 @@ test("a schedule's wall times read in their own zone", async () => {
   assert.equal(describeLocal("2027-01-05T06:30:00Z"), "Tuesday 5 Jan, 06:30 (UTC)");
   assert.equal(describeLocal("2027-01-05T06:30:00.5-05:00"), "Tuesday 5 Jan, 06:30 (-05:00)");
   assert.equal(describeLocal("soon"), "soon");
+});
+
+test("today is the date in the athlete's zone, not the browser's", () => {
+  const at = new Date("2027-01-04T23:30:00Z"); // Monday evening in London
+  assert.equal(zonedIsoDate(at, "Europe/London"), "2027-01-04");
+  assert.equal(zonedIsoDate(at, "Europe/Paris"), "2027-01-05"); // already Tuesday
+  assert.equal(zonedIsoDate(at, "America/Los_Angeles"), "2027-01-04");
+  assert.equal(zonedIsoDate(at, "Pacific/Kiritimati"), "2027-01-05"); // UTC+14
+  assert.equal(zonedIsoDate(new Date("2027-01-05T09:59:00Z"), "Pacific/Kiritimati"), "2027-01-05");
+  assert.equal(zonedIsoDate(new Date("2027-01-05T10:00:00Z"), "Pacific/Kiritimati"), "2027-01-06");
+  assert.equal(zonedIsoDate(new Date("2026-12-31T23:00:00Z"), "Asia/Tokyo"), "2027-01-01"); // a new year
+  // Across the spring change in Paris (02:00 → 03:00 on 28 Mar 2027): one day, then the next.
+  assert.equal(zonedIsoDate(new Date("2027-03-28T21:59:00Z"), "Europe/Paris"), "2027-03-28");
+  assert.equal(zonedIsoDate(new Date("2027-03-28T22:00:00Z"), "Europe/Paris"), "2027-03-29");
+});
+
+test("no zone or an unknown one: the browser's date", () => {
+  const at = new Date(2027, 0, 4, 23, 59); // local time
+  assert.equal(zonedIsoDate(at, null), "2027-01-04");
+  assert.equal(zonedIsoDate(at, undefined), "2027-01-04");
+  assert.equal(zonedIsoDate(at, "Mars/Olympus_Mons"), "2027-01-04");
+});
+
+test("the athlete's zone once their profile is saved; the browser's before", () => {
+  assert.equal(athleteZone({ time_zone: "Europe/Paris", updated_at: "2027-01-04T10:00:00Z" }), "Europe/Paris");
+  assert.equal(athleteZone({ time_zone: "UTC", updated_at: "2027-01-04T10:00:00Z" }), "UTC");
+  assert.equal(athleteZone({ time_zone: "UTC", updated_at: null }), null); // the server's default
+  assert.equal(athleteZone(null), null);
 });

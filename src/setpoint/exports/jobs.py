@@ -32,7 +32,7 @@ from setpoint.exports.providers import (
     TokenSet,
     Transient,
 )
-from setpoint.exports.service import PUSH_JOB, WITHDRAW_JOB, export_context
+from setpoint.exports.service import PUSH_JOB, WITHDRAW_JOB, copy_made, export_context
 from setpoint.exports.tables import DeviceConnection, ExportWithdrawal, PlanExport
 from setpoint.heartrate.service import profile_of
 from setpoint.notifications.model import NotificationType
@@ -188,7 +188,7 @@ class DevicePushes(LeasedJob[Push, Outcome]):
 
         async def store(copy: RemoteCopy) -> None:
             async with self.ctx.db.transaction() as uow:
-                await repository.store_copy(uow.session, push.planned_session_id, copy)
+                await copy_made(self.ctx, uow, push.athlete_id, push.planned_session_id, copy)
 
         return await call_provider(client.push(push.item, push.known, tokens, on_ids=store))
 

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Collection
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setpoint.exports.model import ExportStatus
@@ -67,19 +67,26 @@ async def next_push_at(session: AsyncSession) -> float | None:
     )
 
 
-async def store_copy(
-    session: AsyncSession, planned_session_id: uuid.UUID, copy: RemoteCopy
-) -> None:
+def keep_copy(export: PlanExport, copy: RemoteCopy) -> None:
     """What the provider holds now, the moment it is known."""
-    await session.execute(
-        update(PlanExport)
-        .where(PlanExport.planned_session_id == planned_session_id)
-        .values(
-            external_workout_id=copy.workout_id,
-            external_schedule_id=copy.schedule_id,
-            remote_date=copy.scheduled_on,
-            remote_fingerprint=copy.fingerprint,
+    export.external_workout_id = copy.workout_id
+    export.external_schedule_id = copy.schedule_id
+    export.remote_date = copy.scheduled_on
+    export.remote_fingerprint = copy.fingerprint
+
+
+async def waiting_withdrawal(
+    session: AsyncSession, planned_session_id: uuid.UUID, provider: str
+) -> ExportWithdrawal | None:
+    """The planned session's withdrawal at `provider` that no worker holds yet, if any."""
+    return await session.scalar(
+        select(ExportWithdrawal)
+        .where(
+            ExportWithdrawal.planned_session_id == planned_session_id,
+            ExportWithdrawal.provider == provider,
+            ExportWithdrawal.lease_until.is_(None),
         )
+        .with_for_update()
     )
 
 

@@ -19,6 +19,7 @@ from setpoint.exports import repository
 from setpoint.exports.formats import ExportContext, ExportFile, export_workout
 from setpoint.exports.formats.context import MAX_SOURCE_ID
 from setpoint.exports.model import ExportStatus, choose_provider
+from setpoint.exports.providers import RemoteCopy
 from setpoint.exports.tables import ExportWithdrawal, PlanExport
 from setpoint.heartrate.model import Profile
 from setpoint.heartrate.service import profile_of
@@ -71,7 +72,7 @@ async def planned_session_saved(ctx: Context, uow: UnitOfWork, planned: PlannedS
     export = await session.get(PlanExport, planned.id)
     if planned.type != ENDURANCE:
         if export is not None:
-            _withdraw_copy(ctx, uow, export)
+            await _withdraw_copy(ctx, uow, export)
             await session.delete(export)
         return
     now = ctx.clock.now()
@@ -96,7 +97,7 @@ async def requeue_export(
     that changed); a copy already SENT there stays, unless the planned session `changed`."""
     provider = await provider_for(uow.session, export.athlete_id)
     if export.provider != provider:
-        _withdraw_copy(ctx, uow, export)
+        await _withdraw_copy(ctx, uow, export)
     elif export.status == ExportStatus.SENT.value and not changed:
         return
     _queue(ctx, uow, export, provider)
@@ -128,7 +129,7 @@ async def planned_session_deleted(ctx: Context, uow: UnitOfWork, planned: Planne
     """The planned session is being deleted: its copy on the device is withdrawn."""
     export = await uow.session.get(PlanExport, planned.id)
     if export is not None:
-        _withdraw_copy(ctx, uow, export)
+        await _withdraw_copy(ctx, uow, export)
 
 
 async def provider_for(session: AsyncSession, athlete_id: uuid.UUID) -> str | None:
@@ -179,25 +180,48 @@ def _queue(ctx: Context, uow: UnitOfWork, export: PlanExport, provider: str | No
     uow.after_commit(wake)
 
 
-def _withdraw_copy(ctx: Context, uow: UnitOfWork, export: PlanExport) -> None:
+async def copy_made(
+    ctx: Context, uow: UnitOfWork, athlete_id: uuid.UUID, planned_id: uuid.UUID, copy: RemoteCopy
+) -> None:
+    """A push learned what the provider holds now: kept on the export, unless the planned
+    session went away or now goes to another provider meanwhile; then that copy is withdrawn
+    (never left at the provider with nothing here pointing to it)."""
+    export = await uow.session.get(PlanExport, planned_id, with_for_update=True)
+    if export is not None and export.provider == copy.provider:
+        repository.keep_copy(export, copy)
+    else:
+        await _withdraw(ctx, uow, athlete_id, planned_id, copy)
+
+
+async def _withdraw_copy(ctx: Context, uow: UnitOfWork, export: PlanExport) -> None:
     """Queue the deletion of whatever copy the provider holds, and forget it here."""
     if export.provider is None or not (export.external_workout_id or export.external_schedule_id):
         return
-    now = ctx.clocks.now(JobClock.WALL)
-    uow.session.add(
-        ExportWithdrawal(
-            athlete_id=export.athlete_id,
-            provider=export.provider,
-            planned_session_id=export.planned_session_id,
-            external_workout_id=export.external_workout_id,
-            external_schedule_id=export.external_schedule_id,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=ctx.clock.now(),
-        )
-    )
+    copy = RemoteCopy(export.provider, export.external_workout_id, export.external_schedule_id)
+    await _withdraw(ctx, uow, export.athlete_id, export.planned_session_id, copy)
     export.external_workout_id = export.external_schedule_id = None
     export.remote_date = export.remote_fingerprint = export.exported_at = None
+
+
+async def _withdraw(
+    ctx: Context, uow: UnitOfWork, athlete_id: uuid.UUID, planned_id: uuid.UUID, copy: RemoteCopy
+) -> None:
+    """One withdrawal per planned session and provider: a copy still growing (a workout,
+    then its schedule) updates the waiting withdrawal instead of adding another."""
+    now = ctx.clocks.now(JobClock.WALL)
+    waiting = await repository.waiting_withdrawal(uow.session, planned_id, copy.provider)
+    if waiting is None:
+        waiting = ExportWithdrawal(
+            athlete_id=athlete_id,
+            provider=copy.provider,
+            planned_session_id=planned_id,
+            attempts=0,
+            created_at=ctx.clock.now(),
+        )
+        uow.session.add(waiting)
+    waiting.external_workout_id = copy.workout_id
+    waiting.external_schedule_id = copy.schedule_id
+    waiting.next_attempt_at = now
 
     async def wake() -> None:
         await ctx.wake(WITHDRAW_JOB, now)

@@ -94,6 +94,7 @@ class Providers:
         self._clock = clock
         self._configs: dict[str, ProviderConfig] = {}
         self._clients: dict[str, ProviderClient] = {}
+        self._tokens: dict[tuple[str, str], Tokens] = {}
         for name in PROVIDERS:
             config = provider_config(settings, name)
             if config is None:
@@ -132,4 +133,14 @@ class Providers:
     def tokens(
         self, provider: str, current: TokenSet, save: SaveTokens, account: str = ""
     ) -> Tokens:
-        return Tokens(self.oauth(provider), current, save, self._clock.now, account)
+        """The connection's token holder: one per connection in this process, as long as
+        the stored tokens are its own (now or before its refreshes), so concurrent pushes
+        refresh a single-use refresh token once."""
+        key = (provider, account)
+        held = self._tokens.get(key)
+        if held is not None and held.holds(current):
+            return held
+        fresh = Tokens(self.oauth(provider), current, save, self._clock.now, account)
+        if account:
+            self._tokens[key] = fresh
+        return fresh

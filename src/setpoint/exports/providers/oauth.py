@@ -165,9 +165,10 @@ class Tokens:
 
     `save` is awaited with every new token set before its access token is used; when it
     raises, the new access token is not used. `account` names the connection for
-    per-user quotas. One instance per connection and job; concurrent callers share one
-    refresh. Across processes the caller serializes refreshes of one connection (a row lock),
-    since the refresh token is single use.
+    per-user quotas. Concurrent callers of one instance share one refresh (`Providers.tokens`
+    hands out one instance per connection in a process). Across processes a refresh that
+    loses the race for a single-use refresh token is refused (`invalid_grant`); the caller
+    then finds the connection's tokens changed and tries again with them.
     """
 
     def __init__(
@@ -186,10 +187,15 @@ class Tokens:
         self._now = now
         self._margin = timedelta(seconds=margin_s)
         self._lock = asyncio.Lock()
+        self._replaced: set[str] = set()  # refresh tokens this holder rotated away from
 
     @property
     def provider(self) -> str:
         return self.oauth.config.name
+
+    def holds(self, tokens: TokenSet) -> bool:
+        """Whether `tokens` are this holder's, now or before one of its refreshes."""
+        return tokens == self._current or tokens.refresh_token in self._replaced
 
     async def access_token(self) -> str:
         """The current access token, refreshed first when it expires within the margin."""
@@ -209,4 +215,5 @@ class Tokens:
     async def _refresh(self) -> None:
         fresh = await self.oauth.refresh(self._current.refresh_token)
         await self._save(fresh)
+        self._replaced.add(self._current.refresh_token)
         self._current = fresh

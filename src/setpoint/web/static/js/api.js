@@ -55,6 +55,8 @@ export async function signIn(email, password) {
 
 export const me = () => call("GET", "/api/me");
 export const athletes = () => call("GET", "/api/athletes");
+/** The signed-in athlete's profile; `time_zone` is theirs once `updated_at` is set. */
+export const profile = () => call("GET", "/api/me/profile");
 export const workouts = () => call("GET", "/api/workouts?limit=100");
 export const workout = (id) => call("GET", `/api/workouts/${id}`);
 export const createWorkout = (doc) => call("POST", "/api/workouts", { body: doc });
@@ -74,6 +76,9 @@ export const activeSession = async () => {
 export const sessions = () => call("GET", "/api/sessions?limit=50");
 export const createSession = (workoutId) =>
   call("POST", "/api/sessions", { body: { workout_id: workoutId } });
+/** A session of a planned session (its workout); the plan then links to it. */
+export const createPlannedSession = (plannedId) =>
+  call("POST", "/api/sessions", { body: { planned_session_id: plannedId } });
 export const sessionState = (id) => timed("GET", `/api/sessions/${id}`);
 export const hydrate = (id) => timed("GET", `/api/sessions/${id}/hydrate`);
 export const events = (id) => call("GET", `/api/sessions/${id}/events`);
@@ -92,7 +97,8 @@ export const logSet = (id, set, key) => timed("POST", `/api/sessions/${id}/sets`
 const query = (params) =>
   new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined));
 
-/** The plan of the week starting `monday` (with its sessions), or null when there is none. */
+/** The plan of the week starting `monday` (with its sessions), or null when there is none;
+ * `athleteId` null for the caller's own. */
 export async function weekPlan(athleteId, monday) {
   const page = await call("GET", `/api/plans?${query({ athlete_id: athleteId, from: monday, to: monday })}`);
   const summary = page.items.find((p) => p.week_start === monday);

@@ -1,7 +1,8 @@
 // How a planned session is shown (pure): its export to the athlete's device and what was done.
 // The status words are the API's own (`NOT_CONNECTED`, `PENDING`, `SENT`, `FAILED`); the
 // compliance colour is the server's (green within ±20 % of the planned duration, amber
-// within ±50 %, red beyond); a past session with nothing done is red.
+// within ±50 %, red beyond); a past session with nothing done is red. Today's sessions not
+// yet run can be started live.
 
 import { describeDuration } from "./format.js";
 
@@ -85,4 +86,15 @@ export function ordered(sessions) {
   return [...sessions].sort(
     (a, b) => a.date.localeCompare(b.date) || a.created_at.localeCompare(b.created_at),
   );
+}
+
+/** The planned sessions of `day`, in a stable order. */
+export function plannedOn(sessions, day) {
+  return ordered(sessions.filter((s) => s.date === day));
+}
+
+/** Whether the athlete may start a planned session live now: it is planned for `today` and
+ * no session has run it yet. */
+export function startable(planned, today) {
+  return planned.date === today && !(planned.execution?.session_id ?? planned.session_id);
 }

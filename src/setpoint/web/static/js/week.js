@@ -1,6 +1,7 @@
 // Calendar weeks (pure): ISO dates ("2027-01-04") in, ISO dates out. Weeks run Monday to
 // Sunday, as the server's plans do. Arithmetic is done on UTC dates, so a daylight-saving
-// change in the browser's zone can never turn one day into two.
+// change in the browser's zone can never turn one day into two. "Today" is the date in the
+// athlete's zone (their profile's), which may not be the browser's.
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86400000;
@@ -29,6 +30,34 @@ function iso(date) {
 export function localIsoDate(date) {
   const pad = (n) => String(n).padStart(2, "0");
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** The calendar date in the IANA zone `timeZone` at the instant `at` (a Date); in the
+ * browser's zone when `timeZone` is null or not a zone this browser knows. */
+export function zonedIsoDate(at, timeZone) {
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat("en-US", {
+      timeZone: timeZone || undefined,
+      calendar: "gregory",
+      numberingSystem: "latn",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+    }).formatToParts(at);
+  } catch (error) {
+    if (error instanceof RangeError) return localIsoDate(at);
+    throw error;
+  }
+  const part = (type) => parts.find((p) => p.type === type).value;
+  return `${part("year").padStart(4, "0")}-${part("month")}-${part("day")}`;
+}
+
+/** The zone an athlete's "today" is reckoned in: their profile's once they saved one
+ * (`GET /api/me/profile` answers `updated_at: null` and a default zone before that), else
+ * null for the browser's. */
+export function athleteZone(profile) {
+  return profile?.updated_at ? profile.time_zone || null : null;
 }
 
 export function addDays(day, n) {

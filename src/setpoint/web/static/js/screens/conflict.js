@@ -3,7 +3,8 @@
 
 import { h } from "../dom.js";
 
-export function conflictDialog(root, active, workout, { resume, discard }) {
+/** `name` names what was to be started. */
+export function conflictDialog(root, active, name, { resume, discard }) {
   const choose = (action) => async () => {
     dialog.close();
     await action();
@@ -16,7 +17,7 @@ export function conflictDialog(root, active, workout, { resume, discard }) {
       "p",
       { id: "conflict-text" },
       `${active.workout_name} is ${active.status.replace("_", " ")}, maybe on another device. ` +
-        `Resume it, or discard it and start ${workout.name}?`,
+        `Resume it, or discard it and start ${name}?`,
     ),
     h(
       "div",

@@ -1,32 +1,18 @@
-// Home: the athlete's active session first, then the workouts, each with Start; generated
-// treadmill and bike workouts can be regenerated, and new ones generated.
+// Home: the athlete's active session first, then today's planned sessions (none: no card),
+// those not yet run with Start, then the workouts, each with Start; generated treadmill and
+// bike workouts can be regenerated, and new ones generated.
 
 import * as api from "../api.js";
 import { describeDuration } from "../format.js";
 import { h, mount } from "../dom.js";
-import { clearLocal } from "../drafts.js";
-import { newKey } from "../queue.js";
-import { conflictDialog } from "./conflict.js";
+import { startable } from "../plan.js";
+import { plannedArticle, plannedToday } from "./planned.js";
+import { startPlanned, startWorkout } from "./start.js";
 
 const GOALS = ["intervals", "endurance", "hills", "tempo", "recovery", "fat_burn"];
 
 export async function showHome(root, app) {
-  const [active, page] = await Promise.all([api.activeSession(), api.workouts()]);
-
-  const start = async (workout) => {
-    try {
-      const session = await api.createSession(workout.id);
-      await begin(app, session.id);
-    } catch (error) {
-      if (error instanceof api.ApiError && error.code === "session_already_active") {
-        const active = error.body.active_session;
-        conflictDialog(root, active, workout, {
-          resume: () => app.navigate(`/session/${active.id}`),
-          discard: () => discardAndStart(app, active, workout),
-        });
-      } else app.fail(error);
-    }
-  };
+  const [active, page, planned] = await Promise.all([api.activeSession(), api.workouts(), plannedToday()]);
 
   const regenerate = async (workout) => {
     try {
@@ -40,6 +26,7 @@ export async function showHome(root, app) {
   mount(
     root,
     active && activeCard(app, active),
+    planned.sessions.length > 0 && todayCard(root, app, planned),
     h(
       "section",
       { class: "card", "aria-labelledby": "workouts-title" },
@@ -73,7 +60,7 @@ export async function showHome(root, app) {
                 ),
               h(
                 "button",
-                { type: "button", class: "primary", "aria-label": "Start", onclick: () => start(w) },
+                { type: "button", class: "primary", "aria-label": "Start", onclick: () => startWorkout(root, app, w) },
                 "Start",
               ),
             ),
@@ -85,22 +72,29 @@ export async function showHome(root, app) {
   );
 }
 
-/** Start a session just created and open the player on it. */
-export async function begin(app, sessionId) {
-  app.cues.unlock();
-  app.act({ kind: "command", session_id: sessionId, command: "start" });
-  app.navigate(`/session/${sessionId}`);
-}
-
-async function discardAndStart(app, active, workout) {
-  try {
-    await api.command(active.id, "abandon", newKey());
-    clearLocal(localStorage, active.id);
-    const session = await api.createSession(workout.id);
-    await begin(app, session.id);
-  } catch (error) {
-    app.fail(error);
-  }
+function todayCard(root, app, { today, sessions }) {
+  return h(
+    "section",
+    { class: "card today", "aria-labelledby": "today-title" },
+    h("h2", { id: "today-title" }, "Planned today"),
+    h(
+      "ul",
+      { class: "planned-list" },
+      sessions.map((s) =>
+        h(
+          "li",
+          {},
+          plannedArticle(s, {
+            today,
+            buttons: [
+              startable(s, today) &&
+                h("button", { type: "button", class: "primary", onclick: () => startPlanned(root, app, s) }, "Start"),
+            ],
+          }),
+        ),
+      ),
+    ),
+  );
 }
 
 function activeCard(app, active) {

@@ -1,23 +1,23 @@
 // An athlete's week, Monday to Sunday: one region per day (named by its ISO date), each planned
 // session with its type, workout, device export (the API's status word, where, when, why, and
 // Retry) and, once run or past, what was done and how closely. A coach (or the athlete, on the
-// plans they made) adds, moves, changes and deletes sessions. Export changes arrive on the
-// per-user live channel; each one re-reads that session's export. Below the week: the
-// athlete's schedules and devices.
+// plans they made) adds, moves, changes and deletes sessions; the athlete starts today's not
+// yet run ("today" in their profile's zone). Export changes arrive on the per-user live
+// channel; each one re-reads that session's export. Below the week: the athlete's schedules
+// and devices.
 
 import * as api from "../api.js";
 import { h, mount } from "../dom.js";
-import { describeDuration } from "../format.js";
 import { LiveSocket } from "../live.js";
-import { describeExecution, describeExport, ordered } from "../plan.js";
+import { ordered, startable } from "../plan.js";
 import { byDay, dayName, isIsoDate, localIsoDate, mondayOf, nextWeek, previousWeek, shortDate, weekDays, weekRange, when } from "../week.js";
 import { devicesCard } from "./devices.js";
+import { athleteToday, plannedArticle } from "./planned.js";
 import { sessionDialog } from "./plansession.js";
 import { schedulesCard } from "./schedules.js";
+import { startPlanned } from "./start.js";
 
 const PENDING_RECHECK_MS = 10000; // a safety net for a notification lost while reconnecting
-const timeFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-const formatTime = (iso) => timeFormat.format(new Date(iso));
 
 /** `#/me[/<monday>]`: the signed-in athlete's devices and week. */
 export async function showMyWeek(root, app, week) {
@@ -30,7 +30,7 @@ export async function showAthleteWeek(root, app, athleteId, week) {
 }
 
 async function showWeek(root, app, { athleteId, own, week }) {
-  const today = localIsoDate(new Date());
+  const today = own ? await athleteToday() : localIsoDate(new Date());
   const monday = mondayOf(isIsoDate(week) ? week : today);
   const base = own ? "/me" : `/athlete/${athleteId}`;
   let athlete = null;
@@ -38,7 +38,7 @@ async function showWeek(root, app, { athleteId, own, week }) {
     athlete = (await api.athletes()).find((a) => a.id === athleteId);
     if (!athlete) throw new api.ApiError(404, { detail: "You do not coach this athlete." });
   }
-  const view = new WeekView(app, { athleteId, own, monday, today, base });
+  const view = new WeekView(root, app, { athleteId, own, monday, today, base });
   await view.load();
   const devices = devicesCard(app, { athleteId: own ? null : athleteId, editable: own, onChange: () => view.load() });
   const schedules = schedulesCard(app, { athleteId, library: await view.workouts(), onChange: () => view.load() });
@@ -72,7 +72,8 @@ async function showWeek(root, app, { athleteId, own, week }) {
 }
 
 class WeekView {
-  constructor(app, { athleteId, own, monday, today, base }) {
+  constructor(root, app, { athleteId, own, monday, today, base }) {
+    this.root = root;
     this.app = app;
     this.athleteId = athleteId;
     this.own = own;
@@ -133,46 +134,17 @@ class WeekView {
   }
 
   item(s) {
-    const timing = when(s.date, this.today);
-    const titleId = `planned-${s.id}`;
-    const exp = describeExport(s.export, formatTime);
-    const done = describeExecution(s.execution, timing);
-    const el = h(
-      "article",
-      { class: `planned ${s.type.toLowerCase()}`, "aria-labelledby": titleId, "data-id": s.id },
-      h("p", { class: "kind" }, s.type === "ENDURANCE" ? "Endurance" : "Strength"),
-      h("h3", { id: titleId }, s.title || s.workout_name),
-      s.title && h("p", { class: "muted" }, s.workout_name),
-      s.execution?.planned_duration_s && h("p", { class: "muted" }, describeDuration(s.execution.planned_duration_s)),
-      exp &&
-        h(
-          "div",
-          { class: "export", role: "status" },
-          h("span", { class: `badge ${exp.tone}` }, exp.status),
-          " ",
-          h("span", { class: "detail" }, exp.detail),
-          exp.retry && h("button", { type: "button", class: "small", "data-focus": "retry", onclick: () => this.retry(s) }, "Retry"),
-        ),
-      done &&
-        h(
-          "div",
-          { class: `done ${done.colour ?? ""}` },
-          done.colour &&
-            h(
-              "p",
-              { class: "colour" },
-              h("span", { class: `dot ${done.colour}`, "aria-hidden": "true" }),
-              `${done.colour[0].toUpperCase()}${done.colour.slice(1)} · ${done.colourText}`,
-            ),
-          h("p", {}, done.text),
-        ),
-      this.editable &&
-        h(
-          "button",
-          { type: "button", class: "small", "data-focus": "edit", "aria-label": "Edit", onclick: () => this.edit(s) },
-          "Edit",
-        ),
-    );
+    const el = plannedArticle(s, {
+      today: this.today,
+      retry: () => this.retry(s),
+      buttons: [
+        this.own &&
+          startable(s, this.today) &&
+          h("button", { type: "button", class: "small primary", "data-focus": "start", onclick: () => startPlanned(this.root, this.app, s) }, "Start"),
+        this.editable &&
+          h("button", { type: "button", class: "small", "data-focus": "edit", "aria-label": "Edit", onclick: () => this.edit(s) }, "Edit"),
+      ],
+    });
     this.items.set(s.id, el);
     return el;
   }
