@@ -509,3 +509,15 @@ async def test_strength_progress_is_kept_per_planned_session(
     # The planned session run again starts from its own earlier data.
     second = await run({"planned_session_id": planned["id"]})
     assert await squats(second) == [5]
+
+
+async def test_dates_at_the_ends_of_the_calendar_are_refused_by_name(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    athlete = await make_user()
+    far = await client.post(
+        "/api/plans", json={"week_start": "9999-12-27"}, headers=athlete.headers
+    )
+    assert far.status_code == 422 and "week_start" in far.text
+    listed = await client.get("/api/plans?from=0001-01-01", headers=athlete.headers)
+    assert listed.status_code == 422 and "from" in listed.text

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -13,6 +12,7 @@ from setpoint.db.engine import UnitOfWork
 from setpoint.dependencies import Ctx, UoW
 from setpoint.plans import service
 from setpoint.plans.schemas import (
+    PlanDate,
     PlanIn,
     PlannedSessionIn,
     PlannedSessionOut,
@@ -38,8 +38,8 @@ async def list_plans(
     uow: UoW,
     actor: CurrentActor,
     athlete_id: uuid.UUID | None = None,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[PlanDate | None, Query(alias="from")] = None,
+    end: Annotated[PlanDate | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> PlanPage:

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from setpoint.plans.model import Colour, SessionType
 from setpoint.sessions.machine import Status
 
+# The calendar a plan may use: wide enough for anyone's training, and far from the ends of
+# `date`, where a week's Sunday or a session's neighbours would not exist.
+PlanDate = Annotated[dt.date, Field(ge=dt.date(2000, 1, 1), le=dt.date(2199, 12, 31))]
 Title = Annotated[str | None, Field(max_length=200)]
 Notes = Annotated[str | None, Field(max_length=5000)]
 
@@ -17,14 +20,14 @@ class PlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     athlete_id: UUID | None = None  # a coach's athlete; the caller when left out
-    week_start: dt.date  # a Monday
+    week_start: PlanDate  # a Monday
     name: Title = None
 
 
 class PlannedSessionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date
+    date: PlanDate
     type: SessionType
     workout_id: UUID
     title: Title = None
@@ -36,7 +39,7 @@ class PlannedSessionPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date | None = None
+    date: PlanDate | None = None
     type: SessionType | None = None
     workout_id: UUID | None = None
     title: Title = None  # null clears it
