@@ -94,3 +94,18 @@ test("keys are random and long enough to be unique", () => {
   assert.equal(keys.size, 100);
   for (const key of keys) assert.match(key, /^[0-9a-f]{32}$/);
 });
+
+test("an action sent with an expired sign-in waits for the next sign-in", async () => {
+  const queue = new OfflineQueue(new MemoryStorage(), counter());
+  queue.add({ kind: "set", session_id: "s1", set: { position: 0, reps: 5 } });
+  const expired = Object.assign(new Error("sign in again"), { status: 401 });
+  const answered = [];
+  await queue.flush(async () => { throw expired; }, (item, answer) => answered.push(answer));
+  assert.equal(queue.size, 1);
+  assert.deepEqual(answered, []);
+  await queue.flush(async () => ({ ok: true }), (item, answer) => answered.push(answer));
+  assert.equal(queue.size, 0);
+  queue.add({ kind: "command", session_id: "s1", command: "pause" });
+  queue.clear();
+  assert.equal(queue.size, 0);
+});

@@ -38,9 +38,17 @@ export async function timed(method, path, { body, key } = {}) {
   });
   const receivedAt = Date.now() / 1000;
   const text = await response.text();
-  const parsed = text ? JSON.parse(text) : null;
+  const parsed = text ? parseOrNull(text) : null; // a proxy's error page is not JSON
   if (!response.ok) throw new ApiError(response.status, parsed);
   return { body: parsed, sentAt, receivedAt };
+}
+
+function parseOrNull(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 async function call(method, path, options) {

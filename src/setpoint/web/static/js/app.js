@@ -104,6 +104,7 @@ const mute = document.getElementById("mute");
 mute.checked = app.cues.muted;
 mute.addEventListener("change", () => (app.cues.muted = mute.checked));
 document.getElementById("sign-out").addEventListener("click", () => {
+  app.queue.clear(); // what waits was this user's: the next one to sign in must not send it
   api.signOut();
   app.me = null;
   app.navigate("/signin");

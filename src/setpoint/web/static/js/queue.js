@@ -1,6 +1,7 @@
 // Actions made while the network is away (commands and logged sets), kept in localStorage
 // with their Idempotency-Key and sent in order when it returns. The server's answer wins: an
-// action it refuses is dropped from the queue and reported, never retried forever.
+// action it refuses is dropped from the queue and reported, never retried forever; one it
+// could not judge because the sign-in expired (401) waits for the next sign-in.
 
 const KEY = "setpoint.queue";
 
@@ -34,6 +35,11 @@ export class OfflineQueue {
     return this.items.length;
   }
 
+  /** Forget every queued action (signing out: they were the signed-out user's). */
+  clear() {
+    this.items = [];
+  }
+
   /** Queue an action `{kind, session_id, ...}`; it gets its Idempotency-Key now, so every
    * retry of it is the same request to the server. */
   add(action) {
@@ -43,8 +49,9 @@ export class OfflineQueue {
   }
 
   /** Send the queued actions in order with `send(item)`, which resolves to the server's
-   * answer or rejects when the network failed. On a network failure the rest wait for the
-   * next flush. Calls `onAnswer(item, answer)` for each answered action. */
+   * answer or rejects when the network failed. On a network failure, or when the sign-in
+   * expired, the rest wait for the next flush. Calls `onAnswer(item, answer)` for each
+   * answered action. */
   async flush(send, onAnswer = () => {}) {
     if (this.sending) return;
     this.sending = true;
@@ -56,7 +63,7 @@ export class OfflineQueue {
         try {
           answer = await send(item);
         } catch (error) {
-          if (isNetworkError(error)) return;
+          if (isNetworkError(error) || error?.status === 401) return;
           answer = { error };
         }
         this.items = this.items.filter((queued) => queued.key !== item.key);
