@@ -22,7 +22,7 @@ from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
 from setpoint.errors import BadRequest, NotFound
 from setpoint.exports import repository, service
-from setpoint.exports.model import ExportStatus
+from setpoint.exports.model import ConnectionStatus, ExportStatus
 from setpoint.exports.providers import PROVIDERS, ProviderError, Providers, TokenSet, pkce_pair
 from setpoint.exports.providers.errors import UnknownProvider
 from setpoint.exports.tables import DeviceConnection, OAuthState
@@ -31,8 +31,8 @@ from setpoint.notifications.model import NotificationType
 from setpoint.notifications.service import notify
 
 FERNET_NAME = "provider-tokens"
+CONNECTED, REVOKED = ConnectionStatus.CONNECTED, ConnectionStatus.REVOKED
 STATE_TTL = timedelta(minutes=10)
-CONNECTED, REVOKED = "connected", "revoked"
 log = structlog.get_logger("setpoint.exports")
 
 
@@ -120,11 +120,11 @@ async def _keep(
         connection = DeviceConnection(
             user_id=user_id,
             provider=provider,
-            primary=not any(c.status == CONNECTED for c in others),
+            primary=not any(c.status == CONNECTED.value for c in others),
             connected_at=now,
         )
         session.add(connection)
-    connection.status = CONNECTED
+    connection.status = CONNECTED.value
     _store_tokens(box, connection, tokens, now)
     await session.flush()
     await requeue(ctx, uow, user_id, {ExportStatus.NOT_CONNECTED.value})
@@ -170,9 +170,9 @@ async def revoked(ctx: Context, uow: UnitOfWork, connection_id: uuid.UUID) -> No
     """The provider refused the athlete's authorization: the connection is marked revoked,
     waiting pushes wait for a reconnection (NOT_CONNECTED), and the athlete is told."""
     connection = await uow.session.get(DeviceConnection, connection_id, with_for_update=True)
-    if connection is None or connection.status == REVOKED:
+    if connection is None or connection.status == REVOKED.value:
         return
-    connection.status, connection.updated_at = REVOKED, ctx.clock.now()
+    connection.status, connection.updated_at = REVOKED.value, ctx.clock.now()
     for export in await repository.exports_of(
         uow.session, connection.user_id, {ExportStatus.PENDING.value}, date.min
     ):
@@ -205,7 +205,8 @@ async def set_primary(ctx: Context, uow: UnitOfWork, actor: Actor, provider: str
     at the other provider are withdrawn)."""
     session = uow.session
     mine = await repository.connections_of(session, actor.user_id)
-    if not any(c.provider == known(provider) and c.status == CONNECTED for c in mine):
+    known(provider)
+    if not any(c.provider == provider and c.status == CONNECTED.value for c in mine):
         raise NotFound(f"device {provider} is not connected")
     for connection in mine:
         connection.primary = connection.provider == provider
@@ -223,7 +224,7 @@ async def disconnect(ctx: Context, actor: Actor, provider: str) -> None:
             raise NotFound(f"device {provider} is not connected")
         tokens = await token_set(ctx, uow.session, connection)
     providers = ctx.part(Providers)
-    if connection.status == CONNECTED and provider in providers.configured:
+    if connection.status == CONNECTED.value and provider in providers.configured:
         live = providers.tokens(provider, tokens, save=_discard, account=str(actor.user_id))
         try:
             await providers.client(provider).disconnect(live)

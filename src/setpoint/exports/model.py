@@ -14,6 +14,11 @@ class ExportStatus(StrEnum):
     FAILED = "FAILED"
 
 
+class ConnectionStatus(StrEnum):
+    CONNECTED = "connected"
+    REVOKED = "revoked"  # the provider refused the authorization: reconnect
+
+
 MAX_ATTEMPTS = 8  # transient failures in a row before a push is FAILED
 
 

@@ -7,15 +7,13 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from setpoint.exports.model import ExportStatus
+from setpoint.exports.model import ConnectionStatus, ExportStatus
 from setpoint.exports.providers import RemoteCopy
 from setpoint.exports.tables import DeviceConnection, ExportWithdrawal, PlanExport
 from setpoint.heartrate.tables import AthleteProfile
 from setpoint.plans.tables import PlannedSession
 from setpoint.workers.leases import due, next_free
 from setpoint.workouts.tables import WorkoutRow
-
-CONNECTED = "connected"
 
 
 async def connections_of(session: AsyncSession, user_id: uuid.UUID) -> list[DeviceConnection]:
@@ -48,7 +46,7 @@ async def claim_pushes(
             DeviceConnection,
             (DeviceConnection.user_id == PlanExport.athlete_id)
             & (DeviceConnection.provider == PlanExport.provider)
-            & (DeviceConnection.status == CONNECTED),
+            & (DeviceConnection.status == ConnectionStatus.CONNECTED.value),
         )
         .outerjoin(AthleteProfile, AthleteProfile.user_id == PlanExport.athlete_id)
         .where(PlanExport.status == ExportStatus.PENDING.value)
@@ -97,7 +95,7 @@ async def claim_withdrawals(
         DeviceConnection,
         (DeviceConnection.user_id == ExportWithdrawal.athlete_id)
         & (DeviceConnection.provider == ExportWithdrawal.provider)
-        & (DeviceConnection.status == CONNECTED),
+        & (DeviceConnection.status == ConnectionStatus.CONNECTED.value),
     )
     leased = due(query, ExportWithdrawal.next_attempt_at, ExportWithdrawal.lease_until, now)
     rows = (await session.execute(leased.limit(limit))).all()

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from setpoint.exports.model import ConnectionStatus
+
 
 class ExportOut(BaseModel):
     """Where an ENDURANCE planned session stands on the athlete's device."""
@@ -20,7 +22,7 @@ class ExportOut(BaseModel):
 
 class DeviceOut(BaseModel):
     provider: str
-    status: Literal["connected", "revoked"]
+    status: ConnectionStatus
     primary: bool
     connected_at: datetime
 

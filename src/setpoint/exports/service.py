@@ -18,7 +18,7 @@ from setpoint.errors import Conflict
 from setpoint.exports import repository
 from setpoint.exports.formats import ExportContext, ExportFile, export_workout
 from setpoint.exports.formats.context import MAX_SOURCE_ID
-from setpoint.exports.model import ExportStatus, choose_provider
+from setpoint.exports.model import ConnectionStatus, ExportStatus, choose_provider
 from setpoint.exports.providers import RemoteCopy
 from setpoint.exports.tables import ExportWithdrawal, PlanExport
 from setpoint.heartrate.model import Profile
@@ -134,7 +134,7 @@ async def planned_session_deleted(ctx: Context, uow: UnitOfWork, planned: Planne
 
 async def provider_for(session: AsyncSession, athlete_id: uuid.UUID) -> str | None:
     connections = await repository.connections_of(session, athlete_id)
-    connected = [c.provider for c in connections if c.status == "connected"]
+    connected = [c.provider for c in connections if c.status == ConnectionStatus.CONNECTED.value]
     primary = next((c.provider for c in connections if c.primary), None)
     return choose_provider(connected, primary)
 
