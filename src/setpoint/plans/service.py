@@ -71,11 +71,11 @@ def check_change(actor: Actor, plan: WeeklyPlan) -> None:
         )
 
 
-async def _check_workout(
+async def check_workout(
     session: AsyncSession, actor: Actor, athlete_id: uuid.UUID, workout_id: uuid.UUID
 ) -> None:
     """The workout must be one the caller sees and the athlete may run (their own library or
-    their coach's)."""
+    their coach's); other areas that plan sessions (schedules) ask the same."""
     workout = await workouts.visible(session, actor, workout_id)
     athlete = actor if actor.user_id == athlete_id else await _actor_of(session, athlete_id)
     if not athlete.can_read_library_of(workout.owner_id):
@@ -83,14 +83,6 @@ async def _check_workout(
             f"workout_id: workout {workout_id} is in neither the athlete's library "
             "nor their coach's"
         )
-
-
-async def check_workout(
-    session: AsyncSession, actor: Actor, athlete_id: uuid.UUID, workout_id: uuid.UUID
-) -> None:
-    """Refuse a workout the actor cannot see or the athlete may not run (for other areas that
-    plan sessions, such as schedules)."""
-    await _check_workout(session, actor, athlete_id, workout_id)
 
 
 async def _actor_of(session: AsyncSession, user_id: uuid.UUID) -> Actor:
@@ -230,7 +222,7 @@ async def add_session(
     plan = await visible_plan(uow.session, actor, plan_id)
     check_change(actor, plan)
     model.check_in_week(fields["date"], plan.week_start)
-    await _check_workout(uow.session, actor, plan.athlete_id, fields["workout_id"])
+    await check_workout(uow.session, actor, plan.athlete_id, fields["workout_id"])
     return await add_planned(ctx, uow, plan, fields)
 
 
@@ -290,7 +282,7 @@ async def change_session(
     check_change(actor, plan)
     workout_id = changes.get("workout_id", planned.workout_id)
     if workout_id != planned.workout_id:
-        await _check_workout(session, actor, planned.athlete_id, workout_id)
+        await check_workout(session, actor, planned.athlete_id, workout_id)
     now = ctx.clock.now()
     day = changes.get("date", planned.date)
     if model.week_of(day) != plan.week_start:
