@@ -5,9 +5,7 @@ wait behind it. Time is the fake clock's."""
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
-import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -115,19 +113,23 @@ async def test_a_flood_of_bad_logins_hashes_little_and_a_good_login_gets_through
 
 async def test_no_more_hashes_run_at_once_than_there_are_slots(settings: Settings) -> None:
     passwords = Passwords(settings, slots=2)
-    running, peak, lock = [0], [0], threading.Lock()
+    running, peak, lock, release = [0], [0], threading.Lock(), threading.Event()
     verify = passwords._verify
 
-    def slow(stored_hash: str | None, password: str) -> bool:
+    def held(stored_hash: str | None, password: str) -> bool:
+        """A hash that runs until the test releases it."""
         with lock:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
-        time.sleep(0.005)  # overlap, if the bound let it happen (nothing is timed)
+        release.wait(timeout=10)
         with lock:
             running[0] -= 1
         return verify(stored_hash, password)
 
-    passwords._verify = slow  # type: ignore[method-assign]
-    results = await asyncio.gather(*(passwords.verify(None, "x") for _ in range(20)))
-    assert results == [False] * 20 and 1 <= peak[0] <= 2
-    assert Passwords(settings)._slots._value == (os.cpu_count() or 1)
+    passwords._verify = held  # type: ignore[method-assign]
+    checks = asyncio.gather(*(passwords.verify(None, "x") for _ in range(20)))
+    for _ in range(50):  # let every hash the bound admits (and any it wrongly would) start
+        await asyncio.sleep(0.01)
+    release.set()
+    assert await checks == [False] * 20
+    assert peak[0] == 2
