@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=4, ge=1)
 
     session_stale_after_s: float = Field(default=3600.0, gt=0)
-    secret_key: SecretStr | None = None  # signs checkpoints; made and kept in the database if unset
+    # The master of the server's keys (checkpoint signatures, the encryption of webhook secrets
+    # and provider tokens); when unset, keys are made once and kept in the database.
+    secret_key: SecretStr | None = None
     run_workers: bool = True  # `serve` also runs the background workers (embedded mode)
     worker_poll_s: float = Field(default=5.0, gt=0)
     speed: float = Field(default=1.0, ge=1.0, le=1000.0)  # session time × real time (demos only)
