@@ -438,3 +438,28 @@ async def test_schedules_are_the_athletes_and_their_coachs_only(
         headers=stranger.headers,
     )
     assert foreign.status_code == 404
+
+
+async def test_dates_at_the_ends_of_the_calendar_are_refused_by_name(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    athlete = await make_user()
+    for start in ("9999-12-31T23:59:00", "0001-01-01T00:00:00+14:00"):
+        r = await client.get(
+            "/api/schedules/preview",
+            params={"cron": "0 6 * * *", "from": start},
+            headers=athlete.headers,
+        )
+        assert r.status_code == 422 and "from" in r.json()["detail"], r.text
+    run = await new_workout(client, athlete)
+    r = await client.post(
+        "/api/schedules",
+        json={
+            "workout_id": run,
+            "cron": "0 6 * * *",
+            "type": "ENDURANCE",
+            "starts_on": "9999-12-30",
+        },
+        headers=athlete.headers,
+    )
+    assert r.status_code == 422 and "starts_on" in r.text

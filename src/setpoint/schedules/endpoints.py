@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from setpoint.auth.deps import CurrentActor
 from setpoint.dependencies import Ctx, UoW
+from setpoint.errors import Unprocessable
 from setpoint.schedules import service
 from setpoint.schedules.model import FireStatus
 from setpoint.schedules.schemas import (
@@ -62,6 +63,8 @@ async def preview(
 ) -> PreviewOut:
     """The next `count` fires of an expression after `from` (default now; without an offset
     it is a wall time in `time_zone`). Nothing is stored."""
+    if start is not None and not 2000 <= start.year <= 2199:
+        raise Unprocessable(f"from: {start.date()} is outside the years 2000–2199")
     fires = service.preview(cron, time_zone, start or ctx.clock.now(), count)
     return PreviewOut.model_validate(
         {"cron": cron, "time_zone": time_zone, "fires": [service.fire_time(f) for f in fires]}

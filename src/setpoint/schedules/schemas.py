@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from setpoint.plans.model import SessionType
+from setpoint.plans.schemas import PlanDate
 from setpoint.schedules.model import FireStatus
 
 Cron = Annotated[str, Field(min_length=1, max_length=100, examples=["30 6 * * TUE,THU"])]
@@ -22,8 +23,8 @@ class ScheduleIn(BaseModel):
     cron: Cron  # five fields: minute hour day-of-month month day-of-week
     time_zone: TimeZone | None = None  # IANA name; the athlete's profile's when left out
     type: SessionType
-    starts_on: dt.date | None = None  # first local date a fire may fall on
-    ends_on: dt.date | None = None  # last local date a fire may fall on
+    starts_on: PlanDate | None = None  # first local date a fire may fall on
+    ends_on: PlanDate | None = None  # last local date a fire may fall on
     title: Title = None
     paused: bool = False
 
@@ -37,8 +38,8 @@ class SchedulePatch(BaseModel):
     cron: Cron | None = None
     time_zone: TimeZone | None = None
     type: SessionType | None = None
-    starts_on: dt.date | None = None  # null clears it
-    ends_on: dt.date | None = None  # null clears it
+    starts_on: PlanDate | None = None  # null clears it
+    ends_on: PlanDate | None = None  # null clears it
     title: Title = None  # null clears it
     paused: bool | None = None
 
