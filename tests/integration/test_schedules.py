@@ -463,3 +463,22 @@ async def test_dates_at_the_ends_of_the_calendar_are_refused_by_name(
         headers=athlete.headers,
     )
     assert r.status_code == 422 and "starts_on" in r.text
+
+
+async def test_an_athletes_schedule_does_not_write_into_a_week_their_coach_planned(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    coach = await make_user(Role.COACH)
+    athlete = await make_user(coach=coach)
+    planned_by_coach = await client.post(
+        "/api/plans",
+        json={"athlete_id": athlete.id, "week_start": "2026-03-02"},
+        headers=coach.headers,
+    )
+    assert planned_by_coach.status_code == 201
+    run = await new_workout(client, athlete)
+    schedule = await new_schedule(client, athlete, run, **DAILY_UTC)  # the athlete's own
+    plan = await client.get(f"/api/plans/{planned_by_coach.json()['id']}", headers=coach.headers)
+    assert plan.json()["sessions"] == []  # the coach's week is left as the coach made it
+    history = statuses(await fires(client, athlete, schedule["id"]))
+    assert history.get("skipped", 0) >= 5 and history.get("planned", 0) >= 1  # next week's

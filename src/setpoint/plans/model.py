@@ -7,7 +7,6 @@ import uuid
 from datetime import date, timedelta
 from enum import StrEnum
 
-from setpoint.auth.model import Actor
 from setpoint.errors import Unprocessable
 
 # Done over planned duration (compared as a ratio, so a boundary such as exactly 80 % is exact).
@@ -59,11 +58,11 @@ def check_in_week(day: date, week_start: date) -> None:
         )
 
 
-def may_change(actor: Actor, athlete_id: uuid.UUID, created_by: uuid.UUID) -> bool:
-    """Whether an actor who may read the plan may also change it: coaches (and admins) change
+def may_change(user_id: uuid.UUID, athlete_id: uuid.UUID, created_by: uuid.UUID) -> bool:
+    """Whether a user who may read the plan may also change it: coaches (and admins) change
     their athletes' plans; an athlete changes the plans they made, and reads those their coach
     made."""
-    return actor.user_id != athlete_id or created_by == athlete_id
+    return user_id != athlete_id or created_by == athlete_id
 
 
 def compliance_colour(planned_s: float | None, done_s: float) -> Colour | None:

@@ -64,7 +64,7 @@ async def visible_planned_session(
 
 def check_change(actor: Actor, plan: WeeklyPlan) -> None:
     """Refuse a change to a plan the actor may only read."""
-    if not model.may_change(actor, plan.athlete_id, plan.created_by):
+    if not model.may_change(actor.user_id, plan.athlete_id, plan.created_by):
         raise PlanReadOnly(
             f"the plan of the week of {plan.week_start} was made by your coach: "
             "you can read it, not change it"
@@ -204,7 +204,7 @@ def plan_doc(actor: Actor, plan: WeeklyPlan, session_count: int) -> dict[str, An
         "week_end": model.week_end(plan.week_start),
         "name": plan.name,
         "created_by": plan.created_by,
-        "editable": model.may_change(actor, plan.athlete_id, plan.created_by),
+        "editable": model.may_change(actor.user_id, plan.athlete_id, plan.created_by),
         "session_count": session_count,
         "created_at": plan.created_at,
         "updated_at": plan.updated_at,

@@ -1,17 +1,43 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setpoint.db import paging
+from setpoint.plans.tables import PlannedSession
 from setpoint.schedules.model import FireStatus
 from setpoint.schedules.tables import Schedule, ScheduleFire
 from setpoint.workouts.tables import WorkoutRow
 
 PLANNED = FireStatus.PLANNED.value
+
+
+@dataclass(frozen=True, slots=True)
+class DueSession:
+    """What a fire's announcement tells of its planned session."""
+
+    id: uuid.UUID
+    workout_id: uuid.UUID
+    workout_name: str | None
+    title: str | None
+    type: str
+    day: date
+
+
+@dataclass(frozen=True, slots=True)
+class DueFire:
+    """A planned fire that came due, with its planned session (None: that session is gone)."""
+
+    id: uuid.UUID
+    schedule_id: uuid.UUID
+    fire_at: float
+    local: str
+    planned: DueSession | None
 
 
 async def schedule(
@@ -47,19 +73,63 @@ async def claim_due(session: AsyncSession, now: float, limit: int) -> list[Sched
     return list(rows)
 
 
+async def due_fires(
+    session: AsyncSession, schedule_ids: Collection[uuid.UUID], now: float
+) -> dict[uuid.UUID, list[DueFire]]:
+    """The planned fires of these schedules due by `now`, earliest first, each with its planned
+    session and workout name: one query for them all."""
+    query = (
+        select(
+            ScheduleFire.id,
+            ScheduleFire.schedule_id,
+            ScheduleFire.fire_at,
+            ScheduleFire.local,
+            PlannedSession.id,
+            PlannedSession.workout_id,
+            WorkoutRow.name,
+            PlannedSession.title,
+            PlannedSession.type,
+            PlannedSession.date,
+        )
+        .outerjoin(PlannedSession, PlannedSession.id == ScheduleFire.planned_session_id)
+        .outerjoin(WorkoutRow, WorkoutRow.id == PlannedSession.workout_id)
+        .where(
+            ScheduleFire.schedule_id.in_(list(schedule_ids)),
+            ScheduleFire.status == PLANNED,
+            ScheduleFire.fire_at <= now,
+        )
+        .order_by(ScheduleFire.fire_at)
+    )
+    fires: dict[uuid.UUID, list[DueFire]] = {}
+    for fire_id, schedule_id, at, local, planned_id, *about in await session.execute(query):
+        planned = None if planned_id is None else DueSession(planned_id, *about)
+        fires.setdefault(schedule_id, []).append(DueFire(fire_id, schedule_id, at, local, planned))
+    return fires
+
+
+async def settle_fires(
+    session: AsyncSession, settled: Mapping[FireStatus, Collection[uuid.UUID]], at: datetime
+) -> None:
+    """Give these fires their status, settled at `at`: one UPDATE per status."""
+    for status, fire_ids in settled.items():
+        if fire_ids:
+            await session.execute(
+                update(ScheduleFire)
+                .where(ScheduleFire.id.in_(list(fire_ids)))
+                .values(status=status.value, settled_at=at)
+                .execution_options(synchronize_session=False)
+            )
+
+
 async def earliest_due(session: AsyncSession) -> float | None:
     return await session.scalar(select(func.min(Schedule.due_at)))
 
 
-async def planned_fires(
-    session: AsyncSession, schedule_id: uuid.UUID, due_by: float | None = None
-) -> list[ScheduleFire]:
-    """The schedule's planned fires (those due by `due_by` when given), earliest first."""
+async def planned_fires(session: AsyncSession, schedule_id: uuid.UUID) -> list[ScheduleFire]:
+    """The schedule's planned fires, earliest first."""
     query = select(ScheduleFire).where(
         ScheduleFire.schedule_id == schedule_id, ScheduleFire.status == PLANNED
     )
-    if due_by is not None:
-        query = query.where(ScheduleFire.fire_at <= due_by)
     return list(await session.scalars(query.order_by(ScheduleFire.fire_at)))
 
 
@@ -78,6 +148,18 @@ async def next_planned_at(session: AsyncSession, schedule_id: uuid.UUID) -> floa
             ScheduleFire.schedule_id == schedule_id, ScheduleFire.status == PLANNED
         )
     )
+
+
+async def next_planned(
+    session: AsyncSession, schedule_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, float]:
+    """The earliest planned fire of each of these schedules that has one, in one query."""
+    rows = await session.execute(
+        select(ScheduleFire.schedule_id, func.min(ScheduleFire.fire_at))
+        .where(ScheduleFire.schedule_id.in_(list(schedule_ids)), ScheduleFire.status == PLANNED)
+        .group_by(ScheduleFire.schedule_id)
+    )
+    return {schedule_id: at for schedule_id, at in rows}
 
 
 async def recorded_instants(

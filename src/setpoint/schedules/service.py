@@ -12,6 +12,7 @@ fire is taken again.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -59,7 +60,7 @@ async def visible(
 
 def check_change(actor: Actor, schedule: Schedule) -> None:
     """The plan rule: an athlete reads, and may not change, what their coach scheduled."""
-    if not plans_model.may_change(actor, schedule.athlete_id, schedule.created_by):
+    if not plans_model.may_change(actor.user_id, schedule.athlete_id, schedule.created_by):
         raise ScheduleReadOnly(
             f"schedule {schedule.id} was made by your coach: you can read it, not change it"
         )
@@ -228,7 +229,7 @@ def doc(
         "starts_on": schedule.starts_on,
         "ends_on": schedule.ends_on,
         "paused": schedule.paused,
-        "editable": plans_model.may_change(actor, schedule.athlete_id, schedule.created_by),
+        "editable": plans_model.may_change(actor.user_id, schedule.athlete_id, schedule.created_by),
         "created_at": schedule.created_at,
         "updated_at": schedule.updated_at,
         "next_fires": [fire_time(f) for f in upcoming],
@@ -260,12 +261,14 @@ async def run_due(ctx: Context, uow: UnitOfWork, now: float, limit: int) -> int:
     # and never wait on each other in a cycle.
     due.sort(key=lambda s: (s.athlete_id, s.id))
     await prefetch_subscribed(uow, [s.athlete_id for s in due])
+    await _fire_due(ctx, uow, due, now)
+    late: list[Schedule] = []
     for schedule in due:
-        await _fire_due(ctx, uow, schedule, now)
         if schedule.plan_at is not None and schedule.plan_at <= now:
             await _plan(ctx, uow, schedule, now)
             if schedule.next_fire_at is not None and schedule.next_fire_at <= now:
-                await _fire_due(ctx, uow, schedule, now)  # planned late, within the grace
+                late.append(schedule)  # planned late, within the grace
+    await _fire_due(ctx, uow, late, now)
     await uow.session.flush()
     return len(due)
 
@@ -308,7 +311,10 @@ async def _plan(ctx: Context, uow: UnitOfWork, schedule: Schedule, now: float) -
     for fire in planning.planned:
         if fire.at.timestamp() not in known:
             planned = await _planned_session(ctx, uow, schedule, fire)
-            row = _fire_row(schedule, fire, FireStatus.PLANNED, planned.id, None, settled)
+            if planned is None:  # its week's plan is one the schedule's author may only read
+                row = _fire_row(schedule, fire, FireStatus.SKIPPED, None, settled, settled)
+            else:
+                row = _fire_row(schedule, fire, FireStatus.PLANNED, planned.id, None, settled)
             session.add(row)
     if planning.through is not None:
         schedule.planned_through = planning.through
@@ -323,13 +329,16 @@ async def _plan(ctx: Context, uow: UnitOfWork, schedule: Schedule, now: float) -
 
 async def _planned_session(
     ctx: Context, uow: UnitOfWork, schedule: Schedule, fire: Fire
-) -> PlannedSession:
+) -> PlannedSession | None:
     """The fire's planned session, on its local date in the athlete's plan of that week (made
-    when missing)."""
+    when missing); None when the schedule's author may not change that plan (an athlete's
+    schedule meeting a week their coach planned)."""
     day: date = fire.local.date()
     plan = await plans.plan_for_week(
         ctx, uow, schedule.athlete_id, plans_model.week_of(day), schedule.created_by
     )
+    if not plans_model.may_change(schedule.created_by, plan.athlete_id, plan.created_by):
+        return None
     fields = {
         "date": day,
         "type": schedule.type,
@@ -360,42 +369,61 @@ def _fire_row(
     )
 
 
-async def _fire_due(ctx: Context, uow: UnitOfWork, schedule: Schedule, now: float) -> None:
-    """Settle the planned fires that came due: the latest within the grace fires (unless the
-    schedule is paused, or its planned session was deleted: skipped), the others are missed."""
-    due = await repository.planned_fires(uow.session, schedule.id, due_by=now)
-    to_fire, _ = model.triage([f.fire_at for f in due], now, ctx.settings.schedule_misfire_grace_s)
-    settled = ctx.clock.now()
-    for fire in due:
-        fire.settled_at = settled
-        if fire.fire_at != to_fire:
-            fire.status = FireStatus.MISSED.value
-        elif schedule.paused or not await _announce(ctx, uow, schedule, fire):
-            fire.status = FireStatus.SKIPPED.value
-        else:
-            fire.status = FireStatus.FIRED.value
-    if due:
-        await uow.session.flush()
-        await _refresh(uow, schedule)
+async def _fire_due(ctx: Context, uow: UnitOfWork, schedules: list[Schedule], now: float) -> None:
+    """Settle the planned fires of these schedules that came due: of each schedule's, the
+    latest within the grace fires (unless the schedule is paused, or its planned session was
+    deleted: skipped), the others are missed.
+
+    A few statements for the whole batch: the due fires with what their announcements say (one
+    query); the notifications and their webhook deliveries, pending in the session until the
+    next flush (one executemany each); the fires' new statuses (one UPDATE per status); the
+    schedules' next fires (one grouped query); their new due times (one executemany UPDATE,
+    at the flush)."""
+    if not schedules:
+        return
+    session = uow.session
+    due = await repository.due_fires(session, [s.id for s in schedules], now)
+    if not due:
+        return
+    grace = ctx.settings.schedule_misfire_grace_s
+    settled: defaultdict[FireStatus, list[uuid.UUID]] = defaultdict(list)
+    for schedule in schedules:
+        fires = due.get(schedule.id, [])
+        to_fire, _ = model.triage([f.fire_at for f in fires], now, grace)
+        for fire in fires:
+            if fire.fire_at != to_fire:
+                status = FireStatus.MISSED
+            elif schedule.paused or fire.planned is None:
+                status = FireStatus.SKIPPED
+            else:
+                await _announce(ctx, uow, schedule, fire, fire.planned)
+                status = FireStatus.FIRED
+            settled[status].append(fire.id)
+    await repository.settle_fires(session, settled, ctx.clock.now())
+    next_fires = await repository.next_planned(session, due.keys())
+    for schedule in schedules:
+        if schedule.id in due:
+            schedule.next_fire_at = next_fires.get(schedule.id)
+            _set_due(schedule)
+    await session.flush()
 
 
-async def _announce(ctx: Context, uow: UnitOfWork, schedule: Schedule, fire: ScheduleFire) -> bool:
-    """`WorkoutReady` to the athlete (inbox, webhooks, open clients); False when the fire's
-    planned session is gone."""
-    if fire.planned_session_id is None:
-        return False
-    planned = await uow.session.get(PlannedSession, fire.planned_session_id)
-    if planned is None:
-        return False
-    names = await repository.workout_names(uow.session, [planned.workout_id])
+async def _announce(
+    ctx: Context,
+    uow: UnitOfWork,
+    schedule: Schedule,
+    fire: repository.DueFire,
+    planned: repository.DueSession,
+) -> None:
+    """`WorkoutReady` to the athlete (inbox, webhooks, open clients)."""
     payload = {
         "schedule_id": str(schedule.id),
         "planned_session_id": str(planned.id),
         "workout_id": str(planned.workout_id),
-        "workout_name": names.get(planned.workout_id),
+        "workout_name": planned.workout_name,
         "title": planned.title,
         "type": planned.type,
-        "date": planned.date.isoformat(),
+        "date": planned.day.isoformat(),
         "at": datetime.fromtimestamp(fire.fire_at, UTC).isoformat().replace("+00:00", "Z"),
         "local_start": fire.local,
     }
@@ -408,7 +436,6 @@ async def _announce(ctx: Context, uow: UnitOfWork, schedule: Schedule, fire: Sch
         planned_session_id=planned.id,
         schedule_id=schedule.id,
     )
-    return True
 
 
 async def _withdraw(ctx: Context, uow: UnitOfWork, schedule: Schedule) -> None:
