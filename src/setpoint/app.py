@@ -42,7 +42,8 @@ from setpoint.errors import (
 )
 from setpoint.exports import endpoints as export_endpoints
 from setpoint.heartrate import endpoints as heartrate_endpoints
-from setpoint.heartrate.service import write_pending
+from setpoint.heartrate.owners import BEAT_S, Owners
+from setpoint.heartrate.service import ingest_forwarded, write_pending
 from setpoint.notifications import endpoints as notification_endpoints
 from setpoint.notifications import live as notification_live
 from setpoint.plans import endpoints as plan_endpoints
@@ -91,12 +92,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         if settings.run_workers:
             ctx.workers = worker_loop(ctx)
             await ctx.workers.start()
+        owners = ctx.part(Owners)
+        if owners.shared:  # other processes serve too: heart rate goes to each session's owner
+            await owners.beat()
+            owners.start(partial(ingest_forwarded, ctx))
         batches = [
             asyncio.create_task(every(PRESENCE_FLUSH_S, partial(flush_seen, ctx))),
             asyncio.create_task(every(settings.hr_write_every_s, partial(write_pending, ctx))),
             asyncio.create_task(every(EXPIRY_CHECK_S, partial(expire_sockets, ctx))),
             asyncio.create_task(follow_revocations(ctx)),
         ]
+        if owners.shared:
+            batches.append(asyncio.create_task(every(BEAT_S, owners.beat)))
         try:
             yield
         finally:
@@ -106,6 +113,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                     await task
             if ctx.workers is not None:
                 await ctx.workers.stop()
+            if owners.shared:
+                with contextlib.suppress(Exception):  # its sessions then move within ALIVE_S
+                    await owners.leave()
             await hub.stop()
             await ctx.close()
 

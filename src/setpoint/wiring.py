@@ -16,6 +16,7 @@ from setpoint.db.engine import Database
 from setpoint.exports.jobs import DevicePushes, DeviceWithdrawals
 from setpoint.exports.providers import Providers
 from setpoint.heartrate.live import HeartRates
+from setpoint.heartrate.owners import Owners
 from setpoint.notifications.jobs import WebhookDeliveries
 from setpoint.schedules.jobs import ScheduleFires
 from setpoint.sessions.jobs import SessionDeadlines
@@ -34,6 +35,7 @@ def build_context(
     hub = hub or LocalHub()
     ctx = Context(settings, db or Database(settings.database_url), clock, hub)
     http = httpx.AsyncClient(timeout=PROVIDER_TIMEOUT_S, follow_redirects=False)
+    heart_rates = HeartRates()
     ctx.on_close(http.aclose)
     for part in (
         Providers(settings, http, clock),
@@ -43,7 +45,8 @@ def build_context(
         OpenSockets(),
         Presence(),
         Snapshots.for_process(hub, redis=settings.redis_url is not None),
-        HeartRates(),
+        heart_rates,
+        Owners(hub, heart_rates, shared=settings.redis_url is not None),
         ExercisePlans(),
     ):
         ctx.register(part)

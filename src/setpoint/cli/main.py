@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from typing import Annotated
+import os
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,6 +13,9 @@ from rich.console import Console
 from setpoint.auth.model import Role
 from setpoint.cli.hr import register_hr_commands
 from setpoint.config import get_settings
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 # Plain help (no rich panels): rich panels print each type as `<bool>`, `<str>`, `{email}`.
 app = typer.Typer(
@@ -47,35 +51,83 @@ def serve(
             metavar="X", help="Run session time this many times faster (demos, `simulate`).", min=1
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            metavar="N",
+            help="Server processes on the one port (more than 1 needs PostgreSQL and Redis).",
+            min=1,
+        ),
+    ] = 1,
 ) -> None:
     """Apply migrations, then serve the API on the configured database."""
     import uvicorn
 
-    from setpoint.app import create_app
-    from setpoint.logs import redact_server_logs
-
     settings = get_settings()
+    if workers > 1:
+        missing = _multiprocess_missing(settings.database_url, settings.redis_url)
+        if missing:
+            typer.echo(f"setpoint serve --workers {workers} needs {missing}", err=True)
+            raise typer.Exit(2)
     if speed is not None:
         settings = settings.model_copy(update={"speed": speed})
-    asyncio.run(_migrate("head"))
-    config = uvicorn.Config(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        ws_per_message_deflate=False,
-        timeout_graceful_shutdown=10,
-        ws_max_size=64 * 1024,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+        os.environ["SETPOINT_SPEED"] = repr(speed)  # the worker processes read their settings
+    asyncio.run(_migrate("head"))  # once, before any server process starts
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "ws_per_message_deflate": False,
+        "timeout_graceful_shutdown": 10,
+        "ws_max_size": 64 * 1024,
+        "log_level": settings.log_level,
+        "access_log": False,
+    }
+    if workers > 1:
+        from setpoint.cli import processes
+
+        processes.run(
+            uvicorn.Config(processes.APP_FACTORY, factory=True, workers=workers, **options)
+        )
+        return
+    from setpoint.app import create_app
+
+    config = uvicorn.Config(create_app(settings), **options)
     server = uvicorn.Server(config)
-    redact_server_logs()  # after uvicorn configured its loggers
+    _prepare_process()
+    server.run()
+
+
+def served_app() -> ASGIApp:
+    """The app of one `serve --workers N` process (uvicorn calls it in each of them)."""
+    from setpoint.app import create_app
+
+    app = create_app(get_settings())
+    _prepare_process()
+    return app
+
+
+def _prepare_process() -> None:
+    """After uvicorn configured its loggers and the app is made: redacted logs, and the
+    collector tuned."""
+    from setpoint.logs import redact_server_logs
+
+    redact_server_logs()
     # What is alive now (modules, the app) lives as long as the process: leave it out of the
     # collector's full passes, which otherwise scan it again and again (bench/README.md).
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-    server.run()
+
+
+def _multiprocess_missing(database_url: str, redis_url: str | None) -> str | None:
+    """What several server processes need and the settings lack: they share sessions through
+    PostgreSQL and live messages, wake-ups and heart-rate owners through Redis."""
+    missing = []
+    if not database_url.startswith("postgresql"):
+        missing.append("PostgreSQL (SETPOINT_DATABASE_URL is not a postgresql+asyncpg URL)")
+    if not redis_url:
+        missing.append("Redis (SETPOINT_REDIS_URL is not set)")
+    return " and ".join(missing) or None
 
 
 @app.command("fake-provider")

@@ -18,13 +18,21 @@ from setpoint.auth import authz
 from setpoint.auth.model import Actor
 from setpoint.context import Context
 from setpoint.db.engine import UnitOfWork
-from setpoint.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
+from setpoint.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    SetpointError,
+    TooManyRequests,
+    Unprocessable,
+)
 from setpoint.heartrate import repository
 from setpoint.heartrate import summary as hr_summary
 from setpoint.heartrate.deviation import DeviationState, Direction
 from setpoint.heartrate.filter import Sample
 from setpoint.heartrate.live import HeartRates, HrEvent, Tracker
 from setpoint.heartrate.model import Profile, ZoneModel, check_profile
+from setpoint.heartrate.owners import HeartRateUnavailable, Owners
 from setpoint.heartrate.summary import StoredSample
 from setpoint.heartrate.tables import AthleteProfile
 from setpoint.heartrate.zones import segment_bands, zones_for
@@ -99,7 +107,7 @@ async def change(
         setattr(row, name, values[name])
     row.updated_at = ctx.clock.now()
     await session.flush()
-    uow.after_commit(lambda: ctx.part(HeartRates).forget_athlete(user_id))
+    uow.after_commit(lambda: ctx.part(Owners).zones_changed(user_id))
     return row
 
 
@@ -116,10 +124,51 @@ async def ingest(
     """Take a batch of the athlete's samples: filter them, raise deviation alerts (written at
     once, with their notification), queue the accepted ones for the next batch write (or, if
     `durable`, write them before returning), and push the live view when it changed. What was
-    accepted, stored and rejected, and the view."""
+    accepted, stored and rejected, and the view.
+
+    The session's tracker runs in one process (`setpoint.heartrate.owners`): another process
+    forwards the batch to it and answers with its answer, or its refusal."""
     snap = await sessions_service.snapshot(ctx, actor, session_id)
     if snap.athlete_id != actor.user_id:
         raise Forbidden("only the athlete sends heart rate to their session")
+    owners = ctx.part(Owners)
+    if owners.holds(session_id) or await owners.route(session_id):
+        return await _ingest_here(ctx, snap, samples, durable)
+    return _answer_of(await owners.forward(session_id, samples, durable))
+
+
+async def ingest_forwarded(
+    ctx: Context, session_id: uuid.UUID, samples: list[Sample], durable: bool
+) -> dict[str, Any]:
+    """`ingest` for a batch another process forwarded here (it checked who sent it)."""
+    snap = await sessions_service.known_snapshot(ctx, session_id)
+    if snap is None:
+        raise NotFound(f"session {session_id} does not exist")
+    return await _ingest_here(ctx, snap, samples, durable)
+
+
+REFUSALS: dict[str, type[SetpointError]] = {
+    SessionNotRunning.code: SessionNotRunning,
+    NotFound.code: NotFound,
+}
+
+
+def _answer_of(reply: dict[str, Any]) -> dict[str, Any]:
+    """The owner's reply to a forwarded batch: its answer, or its refusal raised here."""
+    if "ok" in reply:
+        answer: dict[str, Any] = reply["ok"]
+        return answer
+    body = reply["error"]
+    if body["error"] == TooManyRequests.code:
+        raise TooManyRequests(body["detail"], retry_after=int(body["retry_after"]))
+    raise REFUSALS.get(body["error"], HeartRateUnavailable)(body["detail"])
+
+
+async def _ingest_here(
+    ctx: Context, snap: Snapshot, samples: Sequence[Sample], durable: bool
+) -> dict[str, Any]:
+    """`ingest` in the process that runs the session's tracker."""
+    session_id = snap.id
     now = ctx.timeline.now()
     deadline = snap.deadline
     if snap.anchors.status is Status.IN_PROGRESS and (deadline is None or now < deadline):
@@ -130,6 +179,8 @@ async def ingest(
             raise SessionNotRunning(f"session is {state.status.value}; heart rate needs it running")
         segment_index = state.segment_index
     tracker = ctx.part(HeartRates).get(session_id) or await _tracker(ctx, snap, segment_index)
+    if not ctx.part(Owners).holds(session_id):  # lapsed while the tracker was made
+        raise HeartRateUnavailable("this session's heart rate is moving to another process")
     wait = tracker.bucket.take(len(samples), now)
     if wait:
         raise TooManyRequests(

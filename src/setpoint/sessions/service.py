@@ -110,6 +110,12 @@ async def locked(session: AsyncSession, session_id: uuid.UUID) -> SessionRow | N
 
 async def snapshot(ctx: Context, actor: Actor, session_id: uuid.UUID) -> Snapshot:
     """The session as last committed, from this process's snapshots when it has one."""
+    snap = await known_snapshot(ctx, session_id)
+    return authz.owned(actor, snap, snap.athlete_id if snap else None, f"session {session_id}")
+
+
+async def known_snapshot(ctx: Context, session_id: uuid.UUID) -> Snapshot | None:
+    """`snapshot` for a caller that checked who asks (None: no such session)."""
     snapshots = ctx.part(Snapshots)
     snap = snapshots.get(session_id)
     if snap is None:
@@ -118,7 +124,7 @@ async def snapshot(ctx: Context, actor: Actor, session_id: uuid.UUID) -> Snapsho
         if row is not None:
             snap = snapshot_of(ctx, row)
             snapshots.put(snap)
-    return authz.owned(actor, snap, snap.athlete_id if snap else None, f"session {session_id}")
+    return snap
 
 
 def _already_active(ctx: Context, row: SessionRow, now: float) -> SessionAlreadyActive:

@@ -3,12 +3,20 @@ with Redis, to every process. Messages are serialized once by the publisher.
 
 Each subscriber has a bounded queue: a slow client loses its oldest messages (a newer state
 snapshot supersedes them) instead of building a backlog in the server.
+
+The hub also keeps claims of processes that announce themselves alive: `beat` says a process
+is alive for `ttl_s` more, `leave` that it stopped; `claim` gives a key to a process, and the
+key stays its holder's while the holder keeps announcing itself and keeps claiming the key
+within the key's own `ttl_s`. With Redis the claims are shared by every process (one script
+decides each claim atomically); without, they are this process's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
@@ -16,7 +24,23 @@ import structlog
 
 log = structlog.get_logger("setpoint.hub")
 CHANNEL_PREFIX = "setpoint:"
+ALIVE_PREFIX = "setpoint:alive:"  # Redis keys: a process that announced itself alive
+CLAIM_PREFIX = "setpoint:claim:"  # Redis keys: a claimed key's holder
 Tap = Callable[[str, str], None]
+# KEYS[1] the claim; ARGV: holder, ttl in ms, the alive keys' prefix. Returns {holder, 1 if
+# the holder held the key already (kept, its ttl renewed), else 0}.
+CLAIM_SCRIPT = """
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {current, 1}
+end
+if current and redis.call('EXISTS', ARGV[3] .. current) == 1 then
+  return {current, 0}
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {ARGV[1], 0}
+"""
 
 
 class Subscription:
@@ -50,15 +74,51 @@ class Hub(Protocol):
         """Call `callback(topic, message)` for every message that arrives from other processes."""
         ...
 
+    async def beat(self, holder: str, ttl_s: float) -> None:
+        """`holder` is alive for `ttl_s` more."""
+        ...
+
+    async def leave(self, holder: str) -> None:
+        """`holder` stopped: the keys it holds may be claimed by others at once."""
+        ...
+
+    async def claim(self, key: str, holder: str, ttl_s: float) -> tuple[str, bool]:
+        """Claim `key` for `holder` for `ttl_s`: it is `holder`'s if it held it already, if
+        nobody did, or if its holder is no longer alive. The holder, and whether `holder`
+        held the key already (continuously, since its previous claim)."""
+        ...
+
 
 class LocalHub:
-    """Subscribers of this process; also the delivery end of the Redis hub."""
+    """Subscribers of this process; also the delivery end of the Redis hub. Its claims are
+    kept in memory, on `monotonic`."""
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._topics: dict[str, set[Subscription]] = {}
+        self._monotonic = monotonic
+        self._alive: dict[str, float] = {}  # holder -> alive until
+        self._claims: dict[str, tuple[str, float]] = {}  # key -> (holder, until)
 
     async def start(self) -> None:
         return None
+
+    async def beat(self, holder: str, ttl_s: float) -> None:
+        self._alive[holder] = self._monotonic() + ttl_s
+
+    async def leave(self, holder: str) -> None:
+        self._alive.pop(holder, None)
+
+    async def claim(self, key: str, holder: str, ttl_s: float) -> tuple[str, bool]:
+        now = self._monotonic()
+        current = self._claims.get(key)
+        if current is not None and current[1] > now:
+            if current[0] == holder:
+                self._claims[key] = (holder, now + ttl_s)
+                return holder, True
+            if self._alive.get(current[0], -math.inf) > now:
+                return current[0], False
+        self._claims[key] = (holder, now + ttl_s)
+        return holder, False
 
     async def stop(self) -> None:
         return None
@@ -98,6 +158,7 @@ class RedisHub:
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._taps: list[Tap] = []
+        self._claim = self._redis.register_script(CLAIM_SCRIPT)
 
     async def start(self) -> None:
         self._reader = asyncio.create_task(self._read(), name="redis-hub-reader")
@@ -120,6 +181,19 @@ class RedisHub:
 
     def tap(self, callback: Tap) -> None:
         self._taps.append(callback)
+
+    async def beat(self, holder: str, ttl_s: float) -> None:
+        await self._redis.set(ALIVE_PREFIX + holder, b"1", px=max(1, round(ttl_s * 1000)))
+
+    async def leave(self, holder: str) -> None:
+        await self._redis.delete(ALIVE_PREFIX + holder)
+
+    async def claim(self, key: str, holder: str, ttl_s: float) -> tuple[str, bool]:
+        ttl_ms = max(1, round(ttl_s * 1000))
+        found, held = await self._claim(
+            keys=[CLAIM_PREFIX + key], args=[holder, ttl_ms, ALIVE_PREFIX]
+        )
+        return found.decode() if isinstance(found, bytes) else str(found), held == 1
 
     async def _read(self) -> None:
         while True:
