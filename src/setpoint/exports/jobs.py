@@ -103,8 +103,8 @@ def retry_at(rng: random.Random, now: float, attempts: int, wait_s: float | None
 class Push:
     planned_session_id: uuid.UUID
     athlete_id: uuid.UUID
+    provider: str
     revision: int
-    attempts: int
     item: PushItem
     known: RemoteCopy | None
     connection_id: uuid.UUID
@@ -162,8 +162,8 @@ class DevicePushes(LeasedJob[Push, Outcome]):
         return Push(
             planned.id,
             planned.athlete_id,
+            connection.provider,
             export.revision,
-            export.attempts,
             item,
             known,
             connection.id,
@@ -173,7 +173,7 @@ class DevicePushes(LeasedJob[Push, Outcome]):
 
     async def act(self, push: Push) -> Outcome:
         providers = self.ctx.part(Providers)
-        provider = push.known.provider if push.known else await self._provider_of(push)
+        provider = push.provider
         client = providers.client(provider)
         try:
             client.check(push.item)
@@ -191,12 +191,6 @@ class DevicePushes(LeasedJob[Push, Outcome]):
                 await copy_made(self.ctx, uow, push.athlete_id, push.planned_session_id, copy)
 
         return await call_provider(client.push(push.item, push.known, tokens, on_ids=store))
-
-    async def _provider_of(self, push: Push) -> str:
-        async with self.ctx.db.transaction(write=False) as uow:
-            connection = await uow.session.get(DeviceConnection, push.connection_id)
-        assert connection is not None
-        return connection.provider
 
     async def record(
         self, uow: UnitOfWork, pushes: Sequence[Push], outcomes: Sequence[Outcome], now: float
@@ -282,7 +276,6 @@ def _payload(export: PlanExport, push: Push) -> dict[str, object]:
 class Withdrawal:
     id: uuid.UUID
     athlete_id: uuid.UUID
-    attempts: int
     known: RemoteCopy
     connection_id: uuid.UUID
     tokens: TokenSet
@@ -308,7 +301,6 @@ class DeviceWithdrawals(LeasedJob[Withdrawal, Outcome]):
                 Withdrawal(
                     row.id,
                     row.athlete_id,
-                    row.attempts,
                     known,
                     connection.id,
                     tokens,
