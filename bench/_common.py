@@ -75,6 +75,68 @@ def processes_named(comm: str) -> list[int]:
     return found
 
 
+def process_tree(root: int) -> list[int]:
+    """`root` and every live process descended from it (parents read from /proc/*/stat)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, ()))
+    return tree
+
+
+def tree_cpu_seconds(root: int) -> dict[int, float]:
+    """CPU seconds of `root` and each of its live descendants: utime + stime of all its
+    threads, plus cutime + cstime (children it has reaped), so the sum stays monotonic when a
+    process of the tree exits and is waited for."""
+    out: dict[int, float] = {}
+    for pid in process_tree(root):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = sum(int(x) for x in fields[11:15]) / CLK_TCK
+    return out
+
+
+def tree_rss_bytes(root: int) -> int:
+    """RSS summed over `root` and its descendants (shared pages counted in each)."""
+    total = 0
+    for pid in process_tree(root):
+        try:
+            total += rss_bytes(pid)
+        except OSError:
+            continue
+    return total
+
+
+def listening_sockets(port: int) -> int:
+    """TCP sockets listening on `port` (IPv4 and IPv6): with SO_REUSEPORT, one a process."""
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    local, state = line.split()[1], line.split()[3]
+                    if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                        n += 1
+        except OSError:
+            continue
+    return n
+
+
 def total_cpu_seconds(pids: Sequence[int]) -> float:
     total = 0.0
     for pid in pids:

@@ -30,10 +30,14 @@ from _common import (
     CLK_TCK,
     cpu_seconds,
     free_port,
+    listening_sockets,
+    process_tree,
     processes_named,
     raise_nofile,
     rss_bytes,
     total_cpu_seconds,
+    tree_cpu_seconds,
+    tree_rss_bytes,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -41,6 +45,7 @@ PY = sys.executable
 DEFAULT_PG = os.environ.get(
     "SETPOINT_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"  # with `--workers` > 1
 MB = 1024 * 1024
 
 
@@ -167,6 +172,14 @@ class Snapshot:
     pg_cpu: float
     self_cpu: float
     machine: float
+    redis_cpu: float = 0.0
+    server_parts: dict[int, float] = field(default_factory=dict)  # pid: CPU s (--workers)
+
+
+def server_cpu_seconds(pid: int, workers: int = 1) -> float:
+    """The server's CPU seconds: its one process, or (`serve --workers N`) the supervisor
+    and every process under it."""
+    return cpu_seconds(pid) if workers <= 1 else sum(tree_cpu_seconds(pid).values())
 
 
 @dataclass
@@ -174,38 +187,57 @@ class Meter:
     server_pid: int
     client_pids: list[int] = field(default_factory=list)
     watch_pg: bool = False
+    workers: int = 1  # > 1: the server is a supervisor and its processes, summed
 
     def snap(self) -> Snapshot:
+        parts: dict[int, float] = {}
+        if self.workers > 1:
+            parts = tree_cpu_seconds(self.server_pid)
+            server_cpu, server_rss = sum(parts.values()), tree_rss_bytes(self.server_pid)
+        else:
+            server_cpu, server_rss = cpu_seconds(self.server_pid), rss_bytes(self.server_pid)
         return Snapshot(
             t=time.monotonic(),
-            server_cpu=cpu_seconds(self.server_pid),
-            server_rss=rss_bytes(self.server_pid),
+            server_cpu=server_cpu,
+            server_rss=server_rss,
             clients_cpu=total_cpu_seconds(self.client_pids),
             pg_cpu=total_cpu_seconds(processes_named("postgres")) if self.watch_pg else 0.0,
             self_cpu=cpu_seconds(os.getpid()),
             machine=machine_busy_s(),
+            redis_cpu=(
+                total_cpu_seconds(processes_named("redis-server")) if self.workers > 1 else 0.0
+            ),
+            server_parts=parts,
         )
 
     @staticmethod
-    def phase(a: Snapshot, b: Snapshot) -> dict[str, float]:
+    def phase(a: Snapshot, b: Snapshot) -> dict[str, Any]:
         """CPU use between two snapshots, in % of one core (the machine has 2: 200 % max)."""
         dt_ = max(b.t - a.t, 1e-9)
         pct = lambda x: round(100 * x / dt_, 1)  # noqa: E731
         server = b.server_cpu - a.server_cpu
         clients = b.clients_cpu - a.clients_cpu
         pg = b.pg_cpu - a.pg_cpu
+        redis = b.redis_cpu - a.redis_cpu
         me = b.self_cpu - a.self_cpu
         machine = b.machine - a.machine
-        return {
+        out: dict[str, Any] = {
             "seconds": round(dt_, 2),
             "server_cpu_pct": pct(server),
             "clients_cpu_pct": pct(clients),
             "postgres_cpu_pct": pct(pg),
             "bench_cpu_pct": pct(me),
             "machine_cpu_pct": pct(machine),
-            "others_cpu_pct": pct(max(0.0, machine - server - clients - pg - me)),
+            "others_cpu_pct": pct(max(0.0, machine - server - clients - pg - redis - me)),
             "server_rss_mb": round(b.server_rss / MB, 1),
         }
+        if b.server_parts:  # --workers: each process of the server (the supervisor first)
+            out["redis_cpu_pct"] = pct(redis)
+            out["server_cpu_pct_by_process"] = {
+                str(pid): pct(cpu - a.server_parts.get(pid, 0.0))
+                for pid, cpu in b.server_parts.items()
+            }
+        return out
 
 
 async def others_busy(seconds: float = 2.0) -> float:
@@ -399,10 +431,14 @@ async def start_server(
     database_url: str,
     env_extra: dict[str, str] | None = None,
     launcher: list[str] | None = None,
+    workers: int = 1,
+    redis_url: str | None = None,
 ) -> Server:
     """`python -m setpoint.cli serve` on a free loopback port: fast argon2, warning logs, no
-    Redis; every other `SETPOINT_*` variable of the caller is dropped. `launcher` replaces
-    `python -m setpoint.cli` (e.g. a wrapper that records GC pauses)."""
+    Redis unless `redis_url`; every other `SETPOINT_*` variable of the caller is dropped.
+    `launcher` replaces `python -m setpoint.cli` (e.g. a wrapper that records GC pauses).
+    `workers` > 1: `serve --workers N` (PostgreSQL and `redis_url` needed), ready once all N
+    processes listen."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SETPOINT_")}
@@ -414,14 +450,75 @@ async def start_server(
         SETPOINT_ARGON2_TIME_COST="1",
         SETPOINT_LOG_LEVEL="warning",
         SETPOINT_LOG_FORMAT="json",
+        **({"SETPOINT_REDIS_URL": redis_url} if redis_url else {}),
         **(env_extra or {}),
     )
     log = tmp / "server.log"
     t0 = time.monotonic()
     command = launcher or [PY, "-m", "setpoint.cli"]
-    proc = children.start([*command, "serve", "--host", "127.0.0.1", "--port", str(port)], env, log)
+    serve = ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    if workers > 1:
+        serve += ["--workers", str(workers)]
+    proc = children.start([*command, *serve], env, log)
     await wait_up(url, proc, log)
+    deadline = time.monotonic() + 60
+    while listening_sockets(port) < workers:  # a process that does not listen yet gets none
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{workers} server processes did not all listen:\n{tail(log)}")
+        await asyncio.sleep(0.1)
     return Server(proc, url, port, log, time.time(), round(time.monotonic() - t0, 2))
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process and every process under it (`serve --workers N`: the supervisor's
+    processes would otherwise outlive it)."""
+    for member in process_tree(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(member, signal.SIGKILL)
+
+
+def stop_server(proc: subprocess.Popen[bytes], timeout: float = 30) -> int | None:
+    """Stop the server with SIGINT (graceful: what it holds is written) and wait, up to
+    `timeout`, for every process of its tree to be gone; SIGKILL what is left."""
+    members = process_tree(proc.pid)
+    code = Children.stop(proc, timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = [m for m in members if m != proc.pid and os.path.exists(f"/proc/{m}")]
+        if not alive:
+            break
+        time.sleep(0.2)
+    else:
+        for member in members:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(member, signal.SIGKILL)
+    return code
+
+
+def add_workers_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (`setpoint serve --workers N`; > 1 needs --db postgresql, Redis)",
+    )
+    p.add_argument(
+        "--redis-url",
+        help=f"SETPOINT_REDIS_URL of the server (default {DEFAULT_REDIS} when --workers > 1)",
+    )
+
+
+def check_workers_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.workers < 1:
+        p.error("--workers: at least 1")
+    if args.workers > 1:
+        if args.db != "postgresql":
+            p.error("--workers > 1 needs --db postgresql")
+        if args.profile or args.gc_log or getattr(args, "gc_freeze_after", None) is not None:
+            p.error("--profile and the GC options see one process: not with --workers > 1")
+        args.redis_url = args.redis_url or DEFAULT_REDIS
+        # the stall recorder hooks the process it starts in, the supervisor: nothing to see
+        args.diag = False
 
 
 # --- garbage-collector pauses of the server (diagnostics: bench/_gc_serve.py) ----------------

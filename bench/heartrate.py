@@ -1,6 +1,10 @@
 """Heart-rate bench: N live sessions × 1 Hz heart rate on one `setpoint serve`.
 
     .venv/bin/python bench/heartrate.py --sessions 1000 [--db sqlite|postgresql] [--duration 60]
+    .venv/bin/python bench/heartrate.py --sessions 10000 --db postgresql --workers 2
+
+`--workers N` (N > 1: PostgreSQL, and Redis at `--redis-url`) runs `setpoint serve --workers N`;
+the server's CPU and RSS are then summed over the supervisor and its processes.
 
 Target: one 2-core node holds 10,000 concurrent live sessions with 1 Hz heart rate each, p99
 sample-to-notification < 100 ms.
@@ -51,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import _attribution
-from _common import cpu_seconds, free_port, summary_ms, verdict
+from _common import free_port, summary_ms, verdict
 from _harness import (
     CHILDREN,
     DEFAULT_PG,
@@ -61,6 +65,8 @@ from _harness import (
     Children,
     Meter,
     Snapshot,
+    add_workers_args,
+    check_workers_args,
     diag_launcher,
     drop_database,
     finish_profile,
@@ -70,9 +76,11 @@ from _harness import (
     read_event,
     run_main,
     say,
+    server_cpu_seconds,
     source_digest,
     start_profile,
     start_server,
+    stop_server,
     tail,
     tell,
     wait_for_quiet,
@@ -154,14 +162,15 @@ async def sleep_until(wall: float) -> None:
     await asyncio.sleep(max(0.0, wall - time.time()))
 
 
-async def drained(pid: int, limit_s: float) -> float:
-    """Seconds until process `pid` uses less than IDLE_CPU_PCT of a core over half a second
-    (at most `limit_s`): how long it took to work off what was queued."""
+async def drained(pid: int, limit_s: float, workers: int = 1) -> float:
+    """Seconds until process `pid` (with `workers` > 1, its whole tree) uses less than
+    IDLE_CPU_PCT of a core over half a second (at most `limit_s`): how long it took to work
+    off what was queued."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < limit_s:
-        c0 = cpu_seconds(pid)
+        c0 = server_cpu_seconds(pid, workers)
         await asyncio.sleep(0.5)
-        if 100 * (cpu_seconds(pid) - c0) / 0.5 < IDLE_CPU_PCT:
+        if 100 * (server_cpu_seconds(pid, workers) - c0) / 0.5 < IDLE_CPU_PCT:
             return round(time.monotonic() - t0, 1)
     return round(limit_s, 1)
 
@@ -194,10 +203,11 @@ async def drive(
     before_sockets: Snapshot | None = None,
     watch_pg: bool = False,
     origin: float = 0.0,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Connect the sockets, send for ramp + settle + window, stop sending, wait for the server
     to drain, and collect every client's record. Figures are over the window."""
-    meter = Meter(pid, watch_pg=watch_pg)
+    meter = Meter(pid, watch_pg=watch_pg, workers=workers)
     s_before = before_sockets or meter.snap()
     procs, logs = await start_clients(
         children, tmp, port, paths, args.clients, args.connect_concurrency, tag
@@ -266,7 +276,7 @@ async def drive(
     for p in procs:
         await tell(p, {"cmd": "quiet"})
     await gather_events(procs, logs, 30)
-    out["drain_s"] = await drained(pid, args.drain_limit)
+    out["drain_s"] = await drained(pid, args.drain_limit, workers)
     await asyncio.sleep(HR_WRITE_EVERY_S + 1.0)  # pushes still in flight; the next write
     for p in procs:
         await tell(p, {"cmd": "stop"})
@@ -467,11 +477,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         launcher = gc_launcher(gc_log, args.gc_log, args.gc_freeze_after)
         if args.diag and launcher is None:
             launcher = diag_launcher(diag_log)
-        server = await start_server(children, tmp, database_url, launcher=launcher)
+        server = await start_server(
+            children,
+            tmp,
+            database_url,
+            launcher=launcher,
+            workers=args.workers,
+            redis_url=args.redis_url,
+        )
         report["server_start_s"] = server.start_s
-        say(f"server pid {server.proc.pid} up in {server.start_s} s on {server.url}")
+        say(
+            f"server pid {server.proc.pid} ({args.workers} process(es)) up in {server.start_s} s "
+            f"on {server.url}"
+        )
         await asyncio.sleep(1)
-        meter = Meter(server.proc.pid, watch_pg=args.db == "postgresql")
+        meter = Meter(server.proc.pid, watch_pg=args.db == "postgresql", workers=args.workers)
         before = meter.snap()
         report["server_rss_mb_before_sockets"] = round(before.server_rss / MB, 1)
 
@@ -499,9 +519,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             before_sockets=before,
             watch_pg=args.db == "postgresql",
             origin=server.up_wall,
+            workers=args.workers,
         )
         report["live"] = live
-        report["server_exit_code"] = Children.stop(server.proc)
+        report["server_exit_code"] = stop_server(server.proc)
         report["server_log_tail"] = tail(server.log, 15)
         if gc_log.exists():
             live["gc"] = gc_pauses(json.loads(gc_log.read_text()), *live["window_wall"])
@@ -545,8 +566,14 @@ def table(report: dict[str, Any]) -> str:
     stored = lv["stored_in_window"]
     offered = cl["sent_per_s"]
     base = report.get("baseline")
+    workers = report["args"].get("workers", 1)
     rows = [
         ("backend", report["args"]["db"], f"source {report['source_digest']}"),
+        (
+            "server processes",
+            f"{workers}",
+            "setpoint serve --workers, Redis; CPU and RSS summed" if workers > 1 else "",
+        ),
         ("sessions: sockets open / asked", f"{con['sockets']} / {n}", ""),
         ("seeding (not measured)", f"{report['seed_seconds']} s", "service layer, in-process"),
         (
@@ -643,8 +670,19 @@ def table(report: dict[str, Any]) -> str:
                 f"{g['gen1']['max_ms']} ms; gen0 total {g['gen0']['total_ms']} ms",
             )
         )
+    if "server_cpu_pct_by_process" in win:
+        rows.append(
+            (
+                "  by process (window)",
+                f"{len(win['server_cpu_pct_by_process'])} processes",
+                "supervisor first: "
+                + ", ".join(f"{v:g} %" for v in win["server_cpu_pct_by_process"].values()),
+            )
+        )
     if report["args"]["db"] == "postgresql":
         rows.append(("postgres CPU window", f"{win['postgres_cpu_pct']} %", "all backends"))
+    if "redis_cpu_pct" in win:
+        rows.append(("redis CPU window", f"{win['redis_cpu_pct']} %", "redis-server"))
     if base:
         bp = base["clients"]["push_latency"]
         rows.append(
@@ -694,6 +732,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--settle", type=float, default=5.0, help="seconds between ramp and window")
     p.add_argument("--probes", type=int, help="sessions swinging out of band (max(100, 5 %%))")
     p.add_argument("--clients", type=int, default=2, help="client processes")
+    add_workers_args(p)
     p.add_argument("--connect-concurrency", type=int, default=32, help="per client process")
     p.add_argument(
         "--baseline-seconds", type=float, default=20.0, help="bare WebSocket window (0: skip)"
@@ -723,6 +762,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="write every figure here")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
     args = p.parse_args(argv)
+    check_workers_args(p, args)
     if not 1 <= args.sessions <= 20_000:
         p.error("--sessions: 1..20000")
     if args.probes is None:

@@ -1,6 +1,11 @@
 """Sessions bench: N concurrent live sessions on one `setpoint serve` process.
 
     .venv/bin/python bench/sessions.py --sessions 1000 [--db sqlite|postgresql] [--quick]
+    .venv/bin/python bench/sessions.py --sessions 10000 --db postgresql --workers 2
+
+`--workers N` (N > 1: PostgreSQL, and Redis at `--redis-url`) runs `setpoint serve --workers N`;
+the server's CPU and RSS are then summed over the supervisor and its processes, and the
+restart kills all of them.
 
 What it does, in order, on loopback only:
 1. a fresh database (a temp SQLite file, or a scratch PostgreSQL database with
@@ -46,10 +51,9 @@ import httpx
 
 import _attribution
 from _common import (
-    cpu_seconds,
     fds,
     free_port,
-    rss_bytes,
+    process_tree,
     summary_ms,
     threads,
     verdict,  # bench/ is on sys.path: these are run as scripts
@@ -64,19 +68,24 @@ from _harness import (
     Meter,
     Server,
     Snapshot,
+    add_workers_args,
+    check_workers_args,
     diag_launcher,
     drop_database,
     finish_profile,
     gc_launcher,
     gc_pauses,
+    kill_tree,
     machine_busy_s,
     make_database,
     read_event,
     run_main,
     say,
+    server_cpu_seconds,
     source_digest,
     start_profile,
     start_server,
+    stop_server,
     tail,
     tell,
     wait_for_quiet,
@@ -222,7 +231,8 @@ async def get_phase(
         for name in order:
             target_port, requests = targets[name]
             pid = server_pid if name == "setpoint" else bare.pid
-            c0, m0 = cpu_seconds(pid), machine_busy_s()
+            workers = args.workers if name == "setpoint" else 1
+            c0, m0 = server_cpu_seconds(pid, workers), machine_busy_s()
             t0 = time.monotonic()
             profile = None
             if args.profile and name == "setpoint" and r == 0:
@@ -233,7 +243,8 @@ async def get_phase(
             span = time.monotonic() - t0
             if profile is not None:
                 get_profile = await finish_profile(profile, tmp)
-            result["server_cpu_pct"] = round(100 * (cpu_seconds(pid) - c0) / span, 1)
+            cpu = server_cpu_seconds(pid, workers) - c0
+            result["server_cpu_pct"] = round(100 * cpu / span, 1)
             result["machine_cpu_pct"] = round(100 * (machine_busy_s() - m0) / span, 1)
             runs[name].append(result)
             say(
@@ -395,7 +406,7 @@ async def live_phase(
     await asyncio.sleep(3)
     idle1 = meter.snap()
     out["idle_sockets"] = Meter.phase(idle0, idle1)
-    out["server_fds"] = fds(meter.server_pid)
+    out["server_fds"] = sum(fds(pid) for pid in process_tree(meter.server_pid))
 
     # start every session over its socket, paced
     start_timeout = args.start_limit
@@ -459,7 +470,7 @@ async def live_phase(
     out["steady"] = Meter.phase(s2, s3)
     per_second = [Meter.phase(a, b)["server_cpu_pct"] for a, b in itertools.pairwise(samples)]
     out["steady"]["server_cpu_pct_max_1s"] = max(per_second) if per_second else None
-    out["server_threads"] = threads(meter.server_pid)
+    out["server_threads"] = sum(threads(pid) for pid in process_tree(meter.server_pid))
 
     # stop the clients: their records
     for p in procs:
@@ -568,13 +579,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         gc_log, diag_log = tmp / "gc.json", tmp / "diag.jsonl"
         launcher = diag_launcher(diag_log) if args.diag else gc_launcher(gc_log, args.gc_log)
-        started = await start_server(children, tmp, database_url, launcher=launcher)
+        started = await start_server(
+            children,
+            tmp,
+            database_url,
+            launcher=launcher,
+            workers=args.workers,
+            redis_url=args.redis_url,
+        )
         server, url, port, up_wall = started.proc, started.url, started.port, started.up_wall
         server_log = started.log
         report["server_start_s"] = started.start_s
-        meter = Meter(server.pid, watch_pg=args.db == "postgresql")
-        report["server_rss_mb_started"] = round(rss_bytes(server.pid) / MB, 1)
-        say(f"server pid {server.pid} up in {report['server_start_s']} s on {url}")
+        meter = Meter(server.pid, watch_pg=args.db == "postgresql", workers=args.workers)
+        report["server_rss_mb_started"] = round(meter.snap().server_rss / MB, 1)
+        say(
+            f"server pid {server.pid} ({args.workers} process(es)) up in "
+            f"{report['server_start_s']} s on {url}"
+        )
 
         say("GET /api/sessions/{id} vs bare FastAPI, same payload size ...")
         report["get"] = await get_phase(args, children, tmp, url, port, server.pid, pool)
@@ -595,9 +616,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         say("restart: SIGKILL with every session active, then serve again ...")
         sample = (live + pool)[:: max(1, (len(live) + len(pool)) // RESTART_SAMPLE)]
-        report["restart"], again = await restart_phase(children, tmp, database_url, started, sample)
+        report["restart"], again = await restart_phase(
+            children, tmp, database_url, started, sample, args
+        )
         report["server_log_tail"] = tail(server_log, 15)
-        report["server_exit_code"] = Children.stop(again.proc)
+        report["server_exit_code"] = stop_server(again.proc)
         if gc_log.exists():  # pause times in seconds since the server started
             report["gc"] = gc_pauses(json.loads(gc_log.read_text()), up_wall, time.time())
         if args.diag:
@@ -646,17 +669,24 @@ async def states(url: str, sessions: list[Any]) -> dict[str, dict[str, Any]]:
 
 
 async def restart_phase(
-    children: Children, tmp: Path, database_url: str, server: Server, sessions: list[Any]
+    children: Children,
+    tmp: Path,
+    database_url: str,
+    server: Server,
+    sessions: list[Any],
+    args: argparse.Namespace,
 ) -> tuple[dict[str, Any], Server]:
     """Kill the server (SIGKILL: no shutdown work) while every session is active, start it
     again and time it until `/healthz` answers (start-up recovery included); then compare
     each running session's `elapsed_s` with the truth (its elapsed before the kill plus the
     server time passed) and its revision with the one acknowledged before. The figures, and
-    the server now running."""
+    the server now running. With `--workers` every process of the server is killed."""
     before = await states(server.url, sessions)
-    server.proc.kill()
+    kill_tree(server.proc.pid)
     server.proc.wait()
-    again = await start_server(children, tmp, database_url)
+    again = await start_server(
+        children, tmp, database_url, workers=args.workers, redis_url=args.redis_url
+    )
     after = await states(again.url, sessions)
     errors, regressed = [], 0
     for sid, old in before.items():
@@ -687,8 +717,14 @@ def table(report: dict[str, Any]) -> str:
     held = con["sockets"] == n and not cl["closed_early"]
     all_started = st["acks"] == n
     on_time = lat["p99_ms"] < TARGETS["boundary_p99_ms"]
+    workers = report["args"].get("workers", 1)
     rows = [
         ("backend", report["args"]["db"], ""),
+        (
+            "server processes",
+            f"{workers}",
+            "setpoint serve --workers, Redis; CPU and RSS summed" if workers > 1 else "",
+        ),
         (
             "live sessions: sockets open / asked",
             f"{con['sockets']} / {n}",
@@ -783,8 +819,19 @@ def table(report: dict[str, Any]) -> str:
                 f"since start: {at}",
             )
         )
+    if "server_cpu_pct_by_process" in sd:
+        rows.append(
+            (
+                "  by process (steady)",
+                f"{len(sd['server_cpu_pct_by_process'])} processes",
+                "supervisor first: "
+                + ", ".join(f"{v:g} %" for v in sd["server_cpu_pct_by_process"].values()),
+            )
+        )
     if report["args"]["db"] == "postgresql":
         rows.append(("postgres CPU steady", f"{sd['postgres_cpu_pct']} %", "all backends"))
+    if "redis_cpu_pct" in sd:
+        rows.append(("redis CPU steady", f"{sd['redis_cpu_pct']} %", "redis-server"))
     over = g["ratio_vs_bare_dict"] >= TARGETS["get_ratio"]
     targets = [
         (
@@ -847,6 +894,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--pg-url", default=DEFAULT_PG, help="admin URL; a scratch db is made beside")
     p.add_argument("--quick", action="store_true", help="short phases (a smoke run)")
     p.add_argument("--clients", type=int, default=2, help="WebSocket client processes")
+    add_workers_args(p)
     p.add_argument("--connect-concurrency", type=int, default=32, help="per client process")
     p.add_argument("--pool", type=int, default=100, help="started sessions the GETs cycle over")
     p.add_argument("--get-seconds", type=float, default=8.0)
@@ -881,6 +929,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="write every figure here")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
     args = p.parse_args(argv)
+    check_workers_args(p, args)
     if args.quick:
         args.get_seconds, args.get_warmup, args.get_rounds = 4.0, 1.0, 1
         args.window = min(args.window, 35.0)

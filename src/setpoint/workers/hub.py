@@ -24,6 +24,8 @@ import structlog
 
 log = structlog.get_logger("setpoint.hub")
 CHANNEL_PREFIX = "setpoint:"
+REDIS_CONNECTIONS = 64
+REDIS_WAIT_S = 10.0
 ALIVE_PREFIX = "setpoint:alive:"  # Redis keys: a process that announced itself alive
 CLAIM_PREFIX = "setpoint:claim:"  # Redis keys: a claimed key's holder
 Tap = Callable[[str, str], None]
@@ -151,9 +153,14 @@ class RedisHub:
     """Publishes through Redis pub/sub; one reader per process delivers to local subscribers."""
 
     def __init__(self, url: str) -> None:
-        from redis.asyncio import Redis
+        from redis.asyncio import BlockingConnectionPool, Redis
 
-        self._redis = Redis.from_url(url)
+        # A burst of publishes (thousands of sockets' heart-rate pushes in one loop turn)
+        # waits for a pooled connection instead of failing with "too many connections".
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_S
+        )
+        self._redis = Redis(connection_pool=pool)
         self._local = LocalHub()
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
