@@ -9,9 +9,11 @@ import argparse
 import asyncio
 import contextlib
 import ctypes
+import datetime as dt
 import hashlib
 import json
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -316,6 +318,25 @@ async def tell(proc: asyncio.subprocess.Process, order: dict[str, Any]) -> None:
 
 
 # --- what was measured ---------------------------------------------------------------------
+
+
+def report_header(
+    args: argparse.Namespace, targets: Any, hidden: tuple[str, ...] = ("pg_url",)
+) -> dict[str, Any]:
+    """What every bench report starts with: when, on what machine and source, with which
+    arguments (`hidden` ones left out: URLs that may carry credentials), against which
+    targets."""
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "kernel": platform.release(),
+        },
+        "source_digest": source_digest(),
+        "args": {k: v for k, v in vars(args).items() if k not in hidden},
+        "targets": targets,
+    }
 
 
 def source_digest() -> str:

@@ -42,11 +42,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import itertools
 import json
-import os
-import platform
 import shutil
 import tempfile
 import time
@@ -74,10 +71,10 @@ from _harness import (
     gc_pauses,
     make_database,
     read_event,
+    report_header,
     run_main,
     say,
     server_cpu_seconds,
-    source_digest,
     start_profile,
     start_server,
     stop_server,
@@ -439,17 +436,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="setpoint-bench-hr-"))
     children = CHILDREN
     pg_name: str | None = None
-    report: dict[str, Any] = {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "kernel": platform.release(),
-        },
-        "source_digest": source_digest(),
-        "args": {k: v for k, v in vars(args).items() if k != "pg_url"},
-        "targets": TARGETS,
-    }
+    report: dict[str, Any] = report_header(args, TARGETS)
     try:
         report["others_cpu_pct_before"] = await wait_for_quiet(args.wait_quiet)
         if args.baseline_seconds > 0:

@@ -31,8 +31,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-import os
-import platform
 import shutil
 import tempfile
 import time
@@ -56,9 +54,9 @@ from _harness import (
     drop_database,
     finish_profile,
     make_database,
+    report_header,
     run_main,
     say,
-    source_digest,
     start_profile,
     start_server,
     tail,
@@ -393,17 +391,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="setpoint-bench-"))
     pg_name: str | None = None
     live = Announcements()
-    report: dict[str, Any] = {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "kernel": platform.release(),
-        },
-        "source_digest": source_digest(),
-        "args": {k: v for k, v in vars(args).items() if k != "pg_url"},
-        "targets": TARGETS,
-    }
+    report: dict[str, Any] = report_header(args, TARGETS)
     try:
         report["others_cpu_pct_before"] = await wait_for_quiet(args.wait_quiet)
         database_url, pg_name = await make_database(args, tmp)

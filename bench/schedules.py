@@ -52,7 +52,6 @@ import datetime as dt
 import json
 import math
 import os
-import platform
 import shutil
 import tempfile
 import time
@@ -82,9 +81,9 @@ from _harness import (
     finish_profile,
     machine_busy_s,
     make_database,
+    report_header,
     run_main,
     say,
-    source_digest,
     start_profile,
     tail,
     wait_for_quiet,
@@ -646,15 +645,7 @@ async def one_database(args: argparse.Namespace, kind: str, tmp: Path) -> dict[s
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="setpoint-bench-"))
     report: dict[str, Any] = {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "kernel": platform.release(),
-        },
-        "source_digest": source_digest(),
-        "args": {k: v for k, v in vars(args).items() if k not in ("pg_url", "json", "sessions")},
-        "targets": TARGETS,
+        **report_header(args, TARGETS, hidden=("pg_url", "json", "sessions")),
         "runs": {},
     }
     try:

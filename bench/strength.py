@@ -29,8 +29,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import os
-import platform
 import random
 import shutil
 import tempfile
@@ -49,9 +47,9 @@ from _harness import (
     DEFAULT_PG,
     drop_database,
     make_database,
+    report_header,
     run_main,
     say,
-    source_digest,
     start_server,
     tail,
     wait_for_quiet,
@@ -326,17 +324,7 @@ def ratios(phases: dict[int, dict[str, Any]]) -> dict[str, Any]:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="setpoint-bench-"))
     pg_name: str | None = None
-    report: dict[str, Any] = {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "kernel": platform.release(),
-        },
-        "source_digest": source_digest(),
-        "args": {k: v for k, v in vars(args).items() if k != "pg_url"},
-        "targets": TARGETS,
-    }
+    report: dict[str, Any] = report_header(args, TARGETS)
     try:
         report["others_cpu_pct_before"] = await wait_for_quiet(args.wait_quiet)
         database_url, pg_name = await make_database(args, tmp)
