@@ -206,6 +206,25 @@ def test_snapshots_never_go_back_to_an_older_revision() -> None:
     assert kept is not None and kept.revision == 6
 
 
+def test_snapshots_read_together_expire_spread_over_half_their_ttl() -> None:
+    now = [0.0]
+    snapshots = Snapshots(ttl_s=10, monotonic=lambda: now[0])
+    ids = [uuid.uuid4() for _ in range(200)]
+    for sid in ids:
+        snapshots.put(_snapshot(sid, 1))
+
+    def kept_at(t: float) -> int:
+        now[0] = t
+        return sum(snapshots.get(sid) is not None for sid in ids)
+
+    assert kept_at(5.0) == 200
+    assert 0 < kept_at(7.5) < 200
+    assert kept_at(10.01) == 0
+    snapshots.put(_snapshot(ids[0], 2))
+    snapshots.clear()  # the hub may have missed changes: nothing is trusted
+    assert snapshots.get(ids[0]) is None
+
+
 def test_the_token_bucket_allows_a_burst_then_the_rate() -> None:
     bucket = TokenBucket(capacity=10, rate=2, tokens=10, updated=0.0)
     assert bucket.take(10, 0.0) == 0

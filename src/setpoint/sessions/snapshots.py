@@ -4,15 +4,19 @@
 The state is a pure function of the anchors and `now`, so a snapshot stays right until the
 session changes. A change committed here replaces the snapshot; a change committed by another
 process reaches this one through the hub (its `update` message carries the new revision) and
-drops the snapshot. With Redis, entries are also read again after `ttl_s`: a safety net for
-a pub/sub message lost while Redis reconnected, which bounds how long a snapshot can be
-stale. Without Redis every change is made here, and entries do not expire.
+drops the snapshot. With Redis, messages can be missed only while the hub's reader
+reconnects, and the hub then says so (`Hub.on_gap`): every snapshot is dropped. Entries are
+also read again after between half and all of `ttl_s` (spread, so that the thousands read
+when the sockets connected are not all read again in the same second): a safety net that
+bounds how long a snapshot can be stale. Without Redis every change is made here, and
+entries do not expire.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import random
 import time
 import uuid
 from collections import OrderedDict
@@ -28,7 +32,7 @@ from setpoint.workouts.documents import plan_from_doc
 from setpoint.workouts.normalize import Plan
 
 TOPIC_PREFIX = "session:"
-TTL_WITH_REDIS_S = 60.0
+TTL_WITH_REDIS_S = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,7 @@ class Snapshots:
             return cls()
         snapshots = cls(ttl_s=TTL_WITH_REDIS_S)
         hub.tap(snapshots.on_message)
+        hub.on_gap(snapshots.clear)
         return snapshots
 
     def plan_of(self, row: SessionRow) -> Plan:
@@ -120,8 +125,8 @@ class Snapshots:
         entry = self._entries.get(session_id)
         if entry is None:
             return None
-        snapshot, loaded_at = entry
-        if self._monotonic() - loaded_at > self._ttl_s:
+        snapshot, expires_at = entry
+        if self._monotonic() > expires_at:
             del self._entries[session_id]
             return None
         self._entries.move_to_end(session_id)
@@ -135,10 +140,15 @@ class Snapshots:
         if snapshot.revision < newest or (current and current[0].revision > snapshot.revision):
             return
         self._newest.pop(snapshot.id, None)
-        self._entries[snapshot.id] = (snapshot, self._monotonic())
+        lifetime = self._ttl_s * (0.5 + random.random() / 2)
+        self._entries[snapshot.id] = (snapshot, self._monotonic() + lifetime)
         self._entries.move_to_end(snapshot.id)
         if len(self._entries) > self._size:
             self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every snapshot (changes may have been missed)."""
+        self._entries.clear()
 
     def changed(self, session_id: uuid.UUID, revision: int) -> None:
         """Another process committed `revision`: forget anything older."""

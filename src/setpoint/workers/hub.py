@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from typing import Protocol
@@ -76,6 +77,10 @@ class Hub(Protocol):
         """Call `callback(topic, message)` for every message that arrives from other processes."""
         ...
 
+    def on_gap(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` when messages from other processes may have been missed."""
+        ...
+
     async def beat(self, holder: str, ttl_s: float) -> None:
         """`holder` is alive for `ttl_s` more."""
         ...
@@ -131,6 +136,9 @@ class LocalHub:
     def tap(self, callback: Tap) -> None:
         return None  # without Redis, every message was published by this process
 
+    def on_gap(self, callback: Callable[[], None]) -> None:
+        return None  # nothing comes from elsewhere, so nothing is missed
+
     def deliver(self, topic: str, message: str) -> None:
         for subscription in self._topics.get(topic, ()):
             subscription.offer(message)
@@ -149,37 +157,87 @@ class LocalHub:
                     del self._topics[topic]
 
 
+class _Batch:
+    """Messages published in the same moment, written to Redis in one round trip."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str]] = []
+        self.written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
 class RedisHub:
-    """Publishes through Redis pub/sub; one reader per process delivers to local subscribers."""
+    """Publishes through Redis pub/sub; one reader per process delivers to local subscribers.
+
+    A message reaches this process's subscribers at once, without the round trip; other
+    processes get it through Redis. Publishes are written in batches, one pipeline at a
+    time (in order): what is published while a batch is on its way goes in the next one,
+    so a burst of thousands costs a few round trips, not thousands of pooled connections.
+    Each message carries its process's tag, and the reader skips its own."""
 
     def __init__(self, url: str) -> None:
         from redis.asyncio import BlockingConnectionPool, Redis
 
-        # A burst of publishes (thousands of sockets' heart-rate pushes in one loop turn)
-        # waits for a pooled connection instead of failing with "too many connections".
         pool = BlockingConnectionPool.from_url(
             url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_S
         )
         self._redis = Redis(connection_pool=pool)
         self._local = LocalHub()
+        self._tag = secrets.token_hex(4)  # this process, in every message it publishes
+        self._tag_bytes = self._tag.encode()
         self._reader: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._filling: _Batch | None = None
+        self._waiting = asyncio.Event()  # a batch is filling
         self._taps: list[Tap] = []
+        self._gaps: list[Callable[[], None]] = []
         self._claim = self._redis.register_script(CLAIM_SCRIPT)
 
     async def start(self) -> None:
         self._reader = asyncio.create_task(self._read(), name="redis-hub-reader")
+        self._writer = asyncio.create_task(self._write(), name="redis-hub-writer")
         await asyncio.wait_for(self._ready.wait(), timeout=10)
 
     async def stop(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+        for task in (self._reader, self._writer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._filling is not None:  # never written: its publishers stop waiting
+            self._filling.written.cancel()
         await self._redis.aclose()
 
     async def publish(self, topic: str, message: str) -> None:
-        await self._redis.publish(CHANNEL_PREFIX + topic, message)
+        """Deliver `message` here, and return once Redis has it for the other processes."""
+        self._local.deliver(topic, message)
+        batch = self._filling
+        if batch is None:
+            batch = self._filling = _Batch()
+            self._waiting.set()
+        batch.messages.append((CHANNEL_PREFIX + topic, f"{self._tag} {message}"))
+        await asyncio.shield(batch.written)
+
+    async def _write(self) -> None:
+        while True:
+            await self._waiting.wait()
+            self._waiting.clear()
+            batch, self._filling = self._filling, None
+            if batch is None:
+                continue
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for channel, data in batch.messages:
+                        pipe.publish(channel, data)
+                    await pipe.execute()
+            except asyncio.CancelledError:
+                batch.written.cancel()
+                raise
+            except Exception as exc:  # each publisher sees it; the next batch tries again
+                batch.written.set_exception(exc)
+                batch.written.exception()  # retrieved, even if every publisher went away
+            else:
+                batch.written.set_result(None)
 
     def subscribe(
         self, topic: str, maxsize: int = 64
@@ -188,6 +246,9 @@ class RedisHub:
 
     def tap(self, callback: Tap) -> None:
         self._taps.append(callback)
+
+    def on_gap(self, callback: Callable[[], None]) -> None:
+        self._gaps.append(callback)
 
     async def beat(self, holder: str, ttl_s: float) -> None:
         await self._redis.set(ALIVE_PREFIX + holder, b"1", px=max(1, round(ttl_s * 1000)))
@@ -207,12 +268,18 @@ class RedisHub:
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.psubscribe(CHANNEL_PREFIX + "*")
+                    if self._ready.is_set():  # subscribed again: what came meanwhile is lost
+                        for gap in self._gaps:
+                            gap()
                     self._ready.set()
                     async for message in pubsub.listen():
                         if message["type"] != "pmessage":
                             continue
+                        tag, _, raw = message["data"].partition(b" ")
+                        if tag == self._tag_bytes:
+                            continue  # published here: delivered already
                         topic = message["channel"].decode()[len(CHANNEL_PREFIX) :]
-                        data = message["data"].decode()
+                        data = raw.decode()
                         for tap in self._taps:
                             tap(topic, data)
                         self._local.deliver(topic, data)
