@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, Response, WebSocket, WebSocketDisconnect
 
-from _common import raise_nofile
+from _common import WS_VARIABLE, raise_nofile
 
 PUSH_EVERY = 5  # samples per heart_rate push on the bare socket
 TARGET = {"low": 150, "high": 165}
@@ -76,6 +77,7 @@ def main() -> None:
         create(args.payload.read_bytes()),
         host="127.0.0.1",
         port=args.port,
+        ws=os.environ.get(WS_VARIABLE, "auto"),
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
         ws_max_size=64 * 1024,

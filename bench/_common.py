@@ -14,6 +14,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+# uvicorn's WebSocket implementation for the bench's servers (`heartrate.py --ws`)
+WS_VARIABLE = "BENCH_UVICORN_WS"
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

@@ -27,6 +27,7 @@ import atexit
 import functools
 import gc
 import json
+import os
 import sys
 import threading
 import time
@@ -34,6 +35,8 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+from _common import WS_VARIABLE
 
 BEAT_S = 0.005
 STALL_S = 0.025  # a loop turn longer than this is recorded as a stall
@@ -171,6 +174,15 @@ def _instrument() -> None:
         await startup(self, sockets)
 
     uvicorn.Server.startup = startup_with_heartbeat  # type: ignore[method-assign]
+
+    ws = os.environ.get(WS_VARIABLE)
+    if ws:  # `heartrate.py --ws`: the server on another of uvicorn's WebSocket implementations
+        config_init = uvicorn.Config.__init__
+
+        def config_with_ws(self: Any, *args: Any, **kwargs: Any) -> None:
+            config_init(self, *args, **{**kwargs, "ws": ws})
+
+        uvicorn.Config.__init__ = config_with_ws  # type: ignore[method-assign]
 
 
 def main() -> None:

@@ -44,6 +44,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -52,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import _attribution
-from _common import free_port, summary_ms, verdict
+from _common import WS_VARIABLE, free_port, summary_ms, verdict
 from _harness import (
     CHILDREN,
     DEFAULT_PG,
@@ -746,10 +747,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.0,
         help="first wait up to this many seconds for other processes to go idle",
     )
+    p.add_argument(
+        "--ws",
+        choices=("websockets", "websockets-sansio", "wsproto"),
+        help="uvicorn's WebSocket implementation for the bare app and the server (default: "
+        "uvicorn's choice, `websockets`; the server's needs the diag launcher)",
+    )
     p.add_argument("--json", type=Path, help="write every figure here")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
     args = p.parse_args(argv)
     check_workers_args(p, args)
+    if args.ws and (not args.diag or args.workers > 1 or args.gc_log or args.gc_freeze_after):
+        p.error("--ws: one process, with the diag launcher (no --no-diag, --gc-log, --workers)")
+    if args.ws:
+        os.environ[WS_VARIABLE] = args.ws  # read by the bare app and bench/_diag_serve.py
     if not 1 <= args.sessions <= 20_000:
         p.error("--sessions: 1..20000")
     if args.probes is None:

@@ -33,7 +33,8 @@ async def add_samples(session: AsyncSession, samples: Sequence[tuple[uuid.UUID, 
         }
         for session_id, (t, bpm, raw_bpm, segment_index, rr) in samples
     ]
-    await session.execute(insert(HeartRateSample).on_conflict_do_nothing(), rows)
+    # The table, not the entity: a plain executemany, without the ORM's bulk-insert bookkeeping.
+    await session.execute(insert(HeartRateSample.__table__).on_conflict_do_nothing(), rows)
 
 
 async def samples(session: AsyncSession, session_id: uuid.UUID) -> list[HeartRateSample]:
