@@ -15,6 +15,9 @@ from setpoint.sessions.tables import SessionEvent
 DEVIATION_EVENTS = ("ZoneDeviation", "BackInZone")
 
 
+SAMPLES_T = HeartRateSample.metadata.tables[HeartRateSample.__tablename__]
+
+
 async def add_samples(session: AsyncSession, samples: Sequence[tuple[uuid.UUID, Row]]) -> None:
     """Insert samples; one already stored (same session and time, from a retried batch) is
     kept as it was."""
@@ -34,7 +37,7 @@ async def add_samples(session: AsyncSession, samples: Sequence[tuple[uuid.UUID, 
         for session_id, (t, bpm, raw_bpm, segment_index, rr) in samples
     ]
     # The table, not the entity: a plain executemany, without the ORM's bulk-insert bookkeeping.
-    await session.execute(insert(HeartRateSample.__table__).on_conflict_do_nothing(), rows)
+    await session.execute(insert(SAMPLES_T).on_conflict_do_nothing(), rows)
 
 
 async def samples(session: AsyncSession, session_id: uuid.UUID) -> list[HeartRateSample]:
