@@ -27,6 +27,7 @@ from fastapi import FastAPI, Response, WebSocket, WebSocketDisconnect
 
 from _common import WS_VARIABLE, raise_nofile
 
+PAYLOAD_VARIABLE = "BENCH_BARE_PAYLOAD"
 PUSH_EVERY = 5  # samples per heart_rate push on the bare socket
 TARGET = {"low": 150, "high": 165}
 
@@ -67,17 +68,40 @@ def create(payload: bytes) -> FastAPI:
     return app
 
 
+def from_environment() -> FastAPI:
+    """The app under Granian (`--server granian`), which imports it by name."""
+    return create(Path(os.environ[PAYLOAD_VARIABLE]).read_bytes())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--payload", type=Path, required=True)
+    parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
     args = parser.parse_args()
     raise_nofile()
+    if args.server == "granian":
+        from granian import Granian
+        from granian.constants import Interfaces, Loops
+        from granian.log import LogLevels
+
+        os.environ[PAYLOAD_VARIABLE] = str(args.payload.resolve())
+        Granian(
+            "_bare_app:from_environment",
+            port=args.port,
+            interface=Interfaces.ASGI,
+            factory=True,
+            loop=Loops.uvloop,
+            websockets=True,
+            log_level=LogLevels.warning,
+            working_dir=Path(__file__).resolve().parent,
+        ).serve()
+        return
     config = uvicorn.Config(  # the same flags as `setpoint serve` (src/setpoint/cli/main.py)
         create(args.payload.read_bytes()),
         host="127.0.0.1",
         port=args.port,
-        ws=os.environ.get(WS_VARIABLE, "auto"),
+        ws=os.environ.get(WS_VARIABLE, "websockets-sansio"),
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
         ws_max_size=64 * 1024,

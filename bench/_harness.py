@@ -36,7 +36,6 @@ from _common import (
     process_tree,
     processes_named,
     raise_nofile,
-    rss_bytes,
     total_cpu_seconds,
     tree_cpu_seconds,
     tree_rss_bytes,
@@ -178,10 +177,10 @@ class Snapshot:
     server_parts: dict[int, float] = field(default_factory=dict)  # pid: CPU s (--workers)
 
 
-def server_cpu_seconds(pid: int, workers: int = 1) -> float:
-    """The server's CPU seconds: its one process, or (`serve --workers N`) the supervisor
-    and every process under it."""
-    return cpu_seconds(pid) if workers <= 1 else sum(tree_cpu_seconds(pid).values())
+def server_cpu_seconds(pid: int) -> float:
+    """The server's CPU seconds: the process and every process under it (`serve --workers
+    N`'s supervisor and its processes; Granian's worker process)."""
+    return sum(tree_cpu_seconds(pid).values())
 
 
 @dataclass
@@ -192,12 +191,9 @@ class Meter:
     workers: int = 1  # > 1: the server is a supervisor and its processes, summed
 
     def snap(self) -> Snapshot:
-        parts: dict[int, float] = {}
-        if self.workers > 1:
-            parts = tree_cpu_seconds(self.server_pid)
-            server_cpu, server_rss = sum(parts.values()), tree_rss_bytes(self.server_pid)
-        else:
-            server_cpu, server_rss = cpu_seconds(self.server_pid), rss_bytes(self.server_pid)
+        tree = tree_cpu_seconds(self.server_pid)  # one process, or a supervisor and its own
+        parts = tree if self.workers > 1 else {}
+        server_cpu, server_rss = sum(tree.values()), tree_rss_bytes(self.server_pid)
         return Snapshot(
             t=time.monotonic(),
             server_cpu=server_cpu,

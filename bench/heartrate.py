@@ -160,15 +160,15 @@ async def sleep_until(wall: float) -> None:
     await asyncio.sleep(max(0.0, wall - time.time()))
 
 
-async def drained(pid: int, limit_s: float, workers: int = 1) -> float:
-    """Seconds until process `pid` (with `workers` > 1, its whole tree) uses less than
+async def drained(pid: int, limit_s: float) -> float:
+    """Seconds until process `pid` (with the processes under it) uses less than
     IDLE_CPU_PCT of a core over half a second (at most `limit_s`): how long it took to work
     off what was queued."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < limit_s:
-        c0 = server_cpu_seconds(pid, workers)
+        c0 = server_cpu_seconds(pid)
         await asyncio.sleep(0.5)
-        if 100 * (server_cpu_seconds(pid, workers) - c0) / 0.5 < IDLE_CPU_PCT:
+        if 100 * (server_cpu_seconds(pid) - c0) / 0.5 < IDLE_CPU_PCT:
             return round(time.monotonic() - t0, 1)
     return round(limit_s, 1)
 
@@ -274,7 +274,7 @@ async def drive(
     for p in procs:
         await tell(p, {"cmd": "quiet"})
     await gather_events(procs, logs, 30)
-    out["drain_s"] = await drained(pid, args.drain_limit, workers)
+    out["drain_s"] = await drained(pid, args.drain_limit)
     await asyncio.sleep(HR_WRITE_EVERY_S + 1.0)  # pushes still in flight; the next write
     for p in procs:
         await tell(p, {"cmd": "stop"})
@@ -373,7 +373,12 @@ async def baseline_phase(args: argparse.Namespace, children: Children, tmp: Path
     port = free_port()
     log = tmp / "bare.log"
     bare = children.start(
-        [PY, str(HERE / "_bare_app.py"), "--port", str(port), "--payload", str(payload)], None, log
+        [
+            *(PY, str(HERE / "_bare_app.py"), "--port", str(port), "--payload", str(payload)),
+            *("--server", args.server),
+        ],
+        None,
+        log,
     )
     try:
         await wait_up(f"http://127.0.0.1:{port}", bare, log)
@@ -465,6 +470,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         launcher = gc_launcher(gc_log, args.gc_log, args.gc_freeze_after)
         if args.diag and launcher is None:
             launcher = diag_launcher(diag_log)
+        if args.server == "granian":
+            launcher = [PY, str(HERE / "_granian_serve.py")]
         server = await start_server(
             children,
             tmp,
@@ -753,12 +760,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="uvicorn's WebSocket implementation for the bare app and the server (default: "
         "uvicorn's choice, `websockets`; the server's needs the diag launcher)",
     )
+    p.add_argument(
+        "--server",
+        choices=("uvicorn", "granian"),
+        default="uvicorn",
+        help="ASGI server of the bare app and of Setpoint (granian: bench/_granian_serve.py, "
+        "no stall attribution)",
+    )
     p.add_argument("--json", type=Path, help="write every figure here")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
     args = p.parse_args(argv)
     check_workers_args(p, args)
     if args.ws and (not args.diag or args.workers > 1 or args.gc_log or args.gc_freeze_after):
         p.error("--ws: one process, with the diag launcher (no --no-diag, --gc-log, --workers)")
+    if args.server == "granian" and (args.ws or args.workers > 1 or args.gc_log):
+        p.error("--server granian: one process, without --ws or --gc-log")
+    if args.server == "granian":
+        args.diag = False
     if args.ws:
         os.environ[WS_VARIABLE] = args.ws  # read by the bare app and bench/_diag_serve.py
     if not 1 <= args.sessions <= 20_000:

@@ -228,8 +228,7 @@ async def get_phase(
         for name in order:
             target_port, requests = targets[name]
             pid = server_pid if name == "setpoint" else bare.pid
-            workers = args.workers if name == "setpoint" else 1
-            c0, m0 = server_cpu_seconds(pid, workers), machine_busy_s()
+            c0, m0 = server_cpu_seconds(pid), machine_busy_s()
             t0 = time.monotonic()
             profile = None
             if args.profile and name == "setpoint" and r == 0:
@@ -240,7 +239,7 @@ async def get_phase(
             span = time.monotonic() - t0
             if profile is not None:
                 get_profile = await finish_profile(profile, tmp)
-            cpu = server_cpu_seconds(pid, workers) - c0
+            cpu = server_cpu_seconds(pid) - c0
             result["server_cpu_pct"] = round(100 * cpu / span, 1)
             result["machine_cpu_pct"] = round(100 * (machine_busy_s() - m0) / span, 1)
             runs[name].append(result)

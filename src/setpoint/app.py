@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import time
 import uuid
@@ -126,6 +127,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
         docs_url=None,  # served from the package by `web.mount`, not from a CDN
         redoc_url=None,
+        # Metrics are Prometheus's (`/metrics`); FastAPI's own OpenTelemetry hooks would only
+        # look for providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.openapi = partial(_openapi_with_bearer, app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -347,6 +351,8 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.log = structlog.get_logger("setpoint.http")
+        # (method, route, status) -> its counter and histogram: `labels` is a locked lookup
+        self._metrics: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         return (
@@ -370,16 +376,22 @@ class RequestMetrics:
         finally:
             route = getattr(scope.get("route"), "path_format", "unmatched")
             elapsed = time.perf_counter() - started
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(scope["method"], route).observe(elapsed)
-            self.log.info(
-                "request",
-                method=scope["method"],
-                route=route,
-                status=status,
-                ms=round(elapsed * 1000, 2),
-                request_id=uuid.uuid4().hex[:12],
-            )
+            method = scope["method"]
+            metrics = self._metrics.get((method, route, status))
+            if metrics is None:
+                metrics = REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route)
+                self._metrics[method, route, status] = metrics
+            metrics[0].inc()
+            metrics[1].observe(elapsed)
+            if self.log.is_enabled_for(logging.INFO):
+                self.log.info(
+                    "request",
+                    method=method,
+                    route=route,
+                    status=status,
+                    ms=round(elapsed * 1000, 2),
+                    request_id=uuid.uuid4().hex[:12],
+                )
 
 
 # --- ops -----------------------------------------------------------------------------------

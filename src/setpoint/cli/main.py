@@ -76,6 +76,9 @@ def serve(
     options: dict[str, Any] = {
         "host": host or settings.host,
         "port": port or settings.port,
+        # The cheapest of uvicorn's WebSocket implementations per heart-rate sample, and
+        # cheaper than Granian (bench/README.md, "ASGI servers").
+        "ws": "websockets-sansio",
         "ws_per_message_deflate": False,
         "timeout_graceful_shutdown": 10,
         "ws_max_size": 64 * 1024,
