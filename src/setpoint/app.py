@@ -272,8 +272,16 @@ class BodyLimit:
         )
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        declared = chunked = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = value
+        if declared is None and chunked is None:  # no body (a GET): nothing to count
+            await self.app(scope, receive, send)
+            return
         too_large = PayloadTooLarge(f"the request body is larger than {self.max_bytes} bytes")
-        declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await JSONResponse(too_large.body(), status_code=413)(scope, receive, send)
             return
