@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +26,14 @@ from setpoint.notifications.service import notify, prefetch_subscribed
 from setpoint.plans.tables import PlannedSession
 from setpoint.sessions import machine, repository
 from setpoint.sessions.machine import Status, Transition
-from setpoint.sessions.snapshots import Snapshot, Snapshots, anchors_of, plan_of, snapshot_of
+from setpoint.sessions.snapshots import (
+    Snapshot,
+    Snapshots,
+    anchors_of,
+    instant,
+    plan_of,
+    snapshot_of,
+)
 from setpoint.sessions.tables import IdempotencyKey, SessionEvent, SessionRow
 from setpoint.workouts.documents import PLAN_VERSION
 from setpoint.workouts.model import Intensity
@@ -44,10 +50,6 @@ class SessionAlreadyActive(Conflict):
 # --- the state -----------------------------------------------------------------------------
 
 
-def _instant(t: float | None) -> str | None:
-    return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
-
-
 def state_doc(snap: Snapshot, now: float, heart_rates: HeartRates | None = None) -> dict[str, Any]:
     """The authoritative state (docs/api.md), computed from the anchors at `now`, with the
     heart rate this process follows for the session."""
@@ -55,14 +57,10 @@ def state_doc(snap: Snapshot, now: float, heart_rates: HeartRates | None = None)
     segments = snap.plan_json["segments"]
     heart_rate = None if heart_rates is None else heart_rates.view(snap.id, now, s.segment_index)
     return {
-        "id": str(snap.id),
-        "workout_id": str(snap.workout_id),
-        "workout_name": snap.workout_name,
-        "athlete_id": str(snap.athlete_id),
+        **snap.fixed,
         "status": s.status.value,
         "elapsed_s": round(s.elapsed_s, 3),
         "segment_index": s.segment_index,
-        "segment_count": len(segments),
         "segment_elapsed_s": round(s.segment_elapsed_s, 3),
         "segment_remaining_s": None
         if s.segment_remaining_s is None
@@ -74,9 +72,7 @@ def state_doc(snap: Snapshot, now: float, heart_rates: HeartRates | None = None)
         "next_segment": segments[s.segment_index + 1]
         if s.segment_index + 1 < len(segments)
         else None,
-        "total_duration_s": snap.plan_json["total_duration_s"],
-        "started_at": _instant(snap.anchors.started_at),
-        "ended_at": _instant(
+        "ended_at": instant(
             s.completed_at if s.completed_at is not None else snap.anchors.ended_at
         ),
         "server_time": round(now, 3),

@@ -22,6 +22,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from setpoint.context import Context
@@ -48,9 +49,22 @@ class Snapshot:
     # The next boundary (None: none while nobody acts): until then the anchors' status and
     # segment are the session's, so the heart-rate hot path needs no `machine.view`.
     deadline: float | None = field(init=False)
+    # The state document's fields that only change with the snapshot, formatted once (every
+    # state read would otherwise format the ids and the start instant again).
+    fixed: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "deadline", next_deadline(self.plan, self.anchors))
+        fixed = {
+            "id": str(self.id),
+            "workout_id": str(self.workout_id),
+            "workout_name": self.workout_name,
+            "athlete_id": str(self.athlete_id),
+            "segment_count": len(self.plan_json["segments"]),
+            "total_duration_s": self.plan_json["total_duration_s"],
+            "started_at": instant(self.anchors.started_at),
+        }
+        object.__setattr__(self, "fixed", fixed)
 
     @classmethod
     def of(cls, row: SessionRow, plan: Plan) -> Snapshot:
@@ -64,6 +78,11 @@ class Snapshot:
             anchors=anchors_of(row),
             revision=row.revision,
         )
+
+
+def instant(t: float | None) -> str | None:
+    """An epoch instant as the API writes it (ISO 8601, UTC)."""
+    return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
 
 
 def anchors_of(row: SessionRow) -> Anchors:
