@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -11,6 +12,7 @@ from setpoint.context import Context
 from setpoint.sessions.jobs import SessionDeadlines, flush_seen, recover_sessions
 from setpoint.sessions.presence import Presence
 from setpoint.sessions.schemas import SessionStateOut
+from setpoint.sessions.service import SETTLE_SLICE, settle_due
 from tests.conftest import MakeUser, UserHandle
 from tests.support import FakeClock
 
@@ -251,6 +253,35 @@ async def test_the_deadline_job_settles_boundaries_into_the_log(
     assert done["status"] == "completed" and done["elapsed_s"] == 450
     log = (await client.get(f"/api/sessions/{sid}/events", headers=athlete.headers)).json()
     assert log[-1]["type"] == "SessionCompleted" and log[-1]["at"] - start == 450
+
+
+async def test_a_burst_of_boundaries_settles_in_slices_others_run_between(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser, clock: FakeClock
+) -> None:
+    ctx: Context = app.state.context
+    sids = []
+    for _ in range(2 * SETTLE_SLICE + 5):  # every warm-up ends in the same instant
+        athlete = await make_user()
+        sids.append((athlete, (await new_session(client, athlete))["id"]))
+    for athlete, sid in sids:
+        await send(client, athlete, sid, "start")
+    clock.advance(125)
+    async with ctx.db.transaction() as uow:
+        seen: list[int] = []  # events recorded so far, each time other work got the loop
+
+        async def other_work() -> None:  # a socket or a command, waiting for the loop
+            while True:
+                seen.append(len(uow.session.new))
+                await asyncio.sleep(0)
+
+        beside = asyncio.create_task(other_work())
+        settled = await settle_due(ctx, uow, ctx.timeline.now())
+        beside.cancel()
+    assert settled == len(sids)
+    # It ran between slices of the batch, not only before and after it.
+    assert any(0 < n < len(sids) for n in seen), seen
+    for athlete, sid in sids:
+        assert (await state(client, athlete, sid))["segment_index"] == 1
 
 
 async def test_recovery_pauses_stale_sessions_and_keeps_fresh_ones(

@@ -7,6 +7,7 @@ it commits.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import asdict
@@ -41,6 +42,11 @@ from setpoint.workouts.service import visible as visible_workout
 from setpoint.workouts.tables import WorkoutRow
 
 DEADLINES_JOB = "session-deadlines"
+
+
+# Boundaries settled in one turn of the event loop: hundreds can fall due in the same instant
+# (10k sessions started together), and settling one costs about a millisecond of CPU.
+SETTLE_SLICE = 20
 
 
 class SessionAlreadyActive(Conflict):
@@ -359,10 +365,12 @@ async def settle_due(ctx: Context, uow: UnitOfWork, now: float, limit: int = 500
     """Apply the boundaries passed by `now` (segment changes, completion) and announce them."""
     rows = await repository.claim_due(uow.session, now, limit)
     await prefetch_subscribed(uow, {row.athlete_id for row in rows})
-    for row in rows:
+    for settled, row in enumerate(rows, 1):
         transition = machine.settle(plan_of(ctx, row), anchors_of(row), now)
         events = apply_transition(ctx, row, transition, now, uow.session)
         await announce(ctx, uow, row, events, now)
+        if settled % SETTLE_SLICE == 0:
+            await asyncio.sleep(0)  # nothing above waits: let sockets and commands in between
     await uow.session.flush()
     return len(rows)
 

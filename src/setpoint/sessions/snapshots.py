@@ -5,11 +5,12 @@ The state is a pure function of the anchors and `now`, so a snapshot stays right
 session changes. A change committed here replaces the snapshot; a change committed by another
 process reaches this one through the hub (its `update` message carries the new revision) and
 drops the snapshot. With Redis, messages can be missed only while the hub's reader
-reconnects, and the hub then says so (`Hub.on_gap`): every snapshot is dropped. Entries are
-also read again after between half and all of `ttl_s` (spread, so that the thousands read
-when the sockets connected are not all read again in the same second): a safety net that
-bounds how long a snapshot can be stale. Without Redis every change is made here, and
-entries do not expire.
+reconnects, and the hub then says so (`Hub.on_gap`): every snapshot is read again within
+`GAP_SPREAD_S`. Entries are also read again after between half and all of `ttl_s`: a safety
+net that bounds how long a snapshot can be stale. Both are spread, so that the thousands of
+snapshots read when the sockets connected are not all read again in the same second (a
+database read each, which queue behind the connection pool). Without Redis every change is
+made here, and entries do not expire.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from setpoint.workouts.normalize import Plan
 
 TOPIC_PREFIX = "session:"
 TTL_WITH_REDIS_S = 300.0
+GAP_SPREAD_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +130,7 @@ class Snapshots:
             return cls()
         snapshots = cls(ttl_s=TTL_WITH_REDIS_S)
         hub.tap(snapshots.on_message)
-        hub.on_gap(snapshots.clear)
+        hub.on_gap(snapshots.expire_soon)
         return snapshots
 
     def plan_of(self, row: SessionRow) -> Plan:
@@ -165,9 +167,13 @@ class Snapshots:
         if len(self._entries) > self._size:
             self._entries.popitem(last=False)
 
-    def clear(self) -> None:
-        """Forget every snapshot (changes may have been missed)."""
-        self._entries.clear()
+    def expire_soon(self) -> None:
+        """Changes may have been missed: every snapshot is read again within `GAP_SPREAD_S`
+        (spread, so that thousands of live sessions are not all read in the same second)."""
+        now = self._monotonic()
+        for session_id, (snapshot, expires_at) in self._entries.items():
+            soon = now + GAP_SPREAD_S * random.random()
+            self._entries[session_id] = (snapshot, min(expires_at, soon))
 
     def changed(self, session_id: uuid.UUID, revision: int) -> None:
         """Another process committed `revision`: forget anything older."""
