@@ -4,14 +4,17 @@ the summary."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from setpoint.auth.model import Role
 from setpoint.context import Context
+from setpoint.heartrate import service as heartrate_service
 from setpoint.heartrate.live import BURST, MAX_BATCH, HeartRates
 from setpoint.heartrate.service import write_pending
 from setpoint.notifications.jobs import WebhookDeliveries
@@ -150,6 +153,39 @@ async def test_an_alert_already_raised_is_not_raised_again_after_a_restart(
     ctx.part(HeartRates).drop(uuid.UUID(sid))
     await beat(client, athlete, clock, sid, [140] * 20)  # a new process, still below
     assert (await events_of(client, athlete, sid)).count("ZoneDeviation") == 1
+
+
+async def test_batches_that_arrive_together_make_the_tracker_once(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ctx: Context = app.state.context
+    athlete = await make_user()
+    sid = await running(client, athlete)
+    reads = []
+    profile_of = heartrate_service.profile_of
+
+    async def counted(session: Any, user_id: uuid.UUID) -> Any:
+        reads.append(user_id)
+        return await profile_of(session, user_id)
+
+    monkeypatch.setattr(heartrate_service, "profile_of", counted)
+    ctx.part(HeartRates).drop(uuid.UUID(sid))  # as after a restart: the next batch makes it
+    clock.advance(1)
+    posts = [
+        client.post(
+            f"/api/sessions/{sid}/heart-rate",
+            headers=athlete.headers,
+            json={"samples": [{"t": clock.now().timestamp() - i * 0.1, "bpm": 150}]},
+        )
+        for i in range(8)
+    ]
+    answers = await asyncio.gather(*posts)
+    assert [a.status_code for a in answers] == [200] * 8
+    assert len(reads) == 1  # the seven others waited for the first one's tracker
 
 
 async def test_samples_are_stored_in_batches_and_summarized(

@@ -9,6 +9,7 @@ them at once, with their notification.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from collections import Counter
@@ -141,6 +142,7 @@ class HeartRates:
     def __init__(self) -> None:
         self._trackers: dict[uuid.UUID, Tracker] = {}
         self._pending: dict[uuid.UUID, list[Row]] = {}
+        self.making: dict[uuid.UUID, asyncio.Future[Tracker]] = {}  # trackers being made
 
     def get(self, session_id: uuid.UUID) -> Tracker | None:
         return self._trackers.get(session_id)

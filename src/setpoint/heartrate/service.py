@@ -5,6 +5,7 @@ request transaction: samples are not commands, and are written in batches)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import uuid
@@ -224,6 +225,18 @@ async def _ingest_here(
 
 
 async def _tracker(ctx: Context, snap: Snapshot, segment_index: int) -> Tracker:
+    """The session's new tracker, made once however many batches arrive while it is being
+    made: thousands of sessions starting together would otherwise read it again for every
+    sample that waits, and queue the reads behind the connection pool until they time out."""
+    making = ctx.part(HeartRates).making
+    made = making.get(snap.id)
+    if made is None:
+        made = making[snap.id] = asyncio.ensure_future(_new_tracker(ctx, snap, segment_index))
+        made.add_done_callback(lambda _: making.pop(snap.id, None))
+    return await asyncio.shield(made)
+
+
+async def _new_tracker(ctx: Context, snap: Snapshot, segment_index: int) -> Tracker:
     """A new tracker, with the athlete's zones, and the deviation alert still open in the
     current segment (after a restart, an excursion already announced is not announced again)."""
     async with ctx.db.transaction(write=False) as uow:
