@@ -155,7 +155,7 @@ async def test_an_alert_already_raised_is_not_raised_again_after_a_restart(
     assert (await events_of(client, athlete, sid)).count("ZoneDeviation") == 1
 
 
-async def test_batches_that_arrive_together_make_the_tracker_once(
+async def test_trackers_asked_for_together_are_made_from_one_read(
     app: FastAPI,
     client: httpx.AsyncClient,
     make_user: MakeUser,
@@ -163,17 +163,18 @@ async def test_batches_that_arrive_together_make_the_tracker_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ctx: Context = app.state.context
-    athlete = await make_user()
-    sid = await running(client, athlete)
-    reads = []
-    profile_of = heartrate_service.profile_of
+    athletes = [await make_user() for _ in range(3)]
+    sids = [await running(client, athlete) for athlete in athletes]
+    reads: list[set[uuid.UUID]] = []
+    profiles_of = heartrate_service.profiles_of
 
-    async def counted(session: Any, user_id: uuid.UUID) -> Any:
-        reads.append(user_id)
-        return await profile_of(session, user_id)
+    async def counted(session: Any, user_ids: set[uuid.UUID]) -> Any:
+        reads.append(set(user_ids))
+        return await profiles_of(session, user_ids)
 
-    monkeypatch.setattr(heartrate_service, "profile_of", counted)
-    ctx.part(HeartRates).drop(uuid.UUID(sid))  # as after a restart: the next batch makes it
+    monkeypatch.setattr(heartrate_service, "profiles_of", counted)
+    for sid in sids:  # as after a restart: the next batch makes the tracker
+        ctx.part(HeartRates).drop(uuid.UUID(sid))
     clock.advance(1)
     posts = [
         client.post(
@@ -181,11 +182,14 @@ async def test_batches_that_arrive_together_make_the_tracker_once(
             headers=athlete.headers,
             json={"samples": [{"t": clock.now().timestamp() - i * 0.1, "bpm": 150}]},
         )
-        for i in range(8)
+        for athlete, sid in zip(athletes, sids, strict=True)
+        for i in range(4)  # several batches of each session wait for its tracker
     ]
     answers = await asyncio.gather(*posts)
-    assert [a.status_code for a in answers] == [200] * 8
-    assert len(reads) == 1  # the seven others waited for the first one's tracker
+    assert [a.status_code for a in answers] == [200] * 12
+    assert reads == [{uuid.UUID(athlete.id) for athlete in athletes}]
+    trackers = [ctx.part(HeartRates).get(uuid.UUID(sid)) for sid in sids]
+    assert all(t is not None and t.zones is not None for t in trackers)  # each with its zones
 
 
 async def test_samples_are_stored_in_batches_and_summarized(

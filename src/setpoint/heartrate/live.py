@@ -142,7 +142,11 @@ class HeartRates:
     def __init__(self) -> None:
         self._trackers: dict[uuid.UUID, Tracker] = {}
         self._pending: dict[uuid.UUID, list[Row]] = {}
-        self.making: dict[uuid.UUID, asyncio.Future[Tracker]] = {}  # trackers being made
+        # Trackers asked for and not made yet (`heartrate.service`): who waits for each, the
+        # sessions in the order asked, and the task making them.
+        self.making: dict[uuid.UUID, asyncio.Future[Tracker]] = {}
+        self.to_make: list[tuple[Any, int]] = []  # (snapshot, segment index)
+        self.maker: asyncio.Task[None] | None = None
 
     def get(self, session_id: uuid.UUID) -> Tracker | None:
         return self._trackers.get(session_id)

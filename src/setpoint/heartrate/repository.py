@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from setpoint.heartrate.live import Row
-from setpoint.heartrate.tables import HeartRateSample
+from setpoint.heartrate.tables import AthleteProfile, HeartRateSample
 from setpoint.sessions.tables import SessionEvent
 
 DEVIATION_EVENTS = ("ZoneDeviation", "BackInZone")
@@ -49,16 +49,32 @@ async def samples(session: AsyncSession, session_id: uuid.UUID) -> list[HeartRat
     return list(result)
 
 
-async def last_deviation_event(
-    session: AsyncSession, session_id: uuid.UUID
-) -> dict[str, Any] | None:
-    payload: dict[str, Any] | None = await session.scalar(
-        select(SessionEvent.payload)
-        .where(SessionEvent.session_id == session_id, SessionEvent.type.in_(DEVIATION_EVENTS))
-        .order_by(SessionEvent.seq.desc())
-        .limit(1)
+async def profiles(
+    session: AsyncSession, user_ids: Collection[uuid.UUID]
+) -> Sequence[AthleteProfile]:
+    return (
+        await session.scalars(select(AthleteProfile).where(AthleteProfile.user_id.in_(user_ids)))
+    ).all()
+
+
+async def last_deviation_events(
+    session: AsyncSession, session_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The newest deviation event (`ZoneDeviation` or `BackInZone`) of each session that has
+    one."""
+    newest = (
+        select(SessionEvent.session_id, func.max(SessionEvent.seq).label("seq"))
+        .where(SessionEvent.session_id.in_(session_ids), SessionEvent.type.in_(DEVIATION_EVENTS))
+        .group_by(SessionEvent.session_id)
+        .subquery()
     )
-    return payload
+    rows = await session.execute(
+        select(SessionEvent.session_id, SessionEvent.payload).join(
+            newest,
+            (SessionEvent.session_id == newest.c.session_id) & (SessionEvent.seq == newest.c.seq),
+        )
+    )
+    return {session_id: payload for session_id, payload in rows}
 
 
 async def deviation_counts(session: AsyncSession, session_id: uuid.UUID) -> dict[str, int]:

@@ -9,7 +9,7 @@ import asyncio
 import json
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -36,7 +36,7 @@ from setpoint.heartrate.model import Profile, ZoneModel, check_profile
 from setpoint.heartrate.owners import HeartRateUnavailable, Owners
 from setpoint.heartrate.summary import StoredSample
 from setpoint.heartrate.tables import AthleteProfile
-from setpoint.heartrate.zones import segment_bands, zones_for
+from setpoint.heartrate.zones import Zone, segment_bands, zones_for
 from setpoint.notifications.model import NotificationType
 from setpoint.notifications.service import notify
 from setpoint.schedules.cron import parse_time_zone
@@ -48,6 +48,7 @@ from setpoint.sessions.tables import SessionRow
 
 PROFILE_FIELDS = ("max_hr", "resting_hr", "lthr", "ftp_w", "zone_model", "time_zone")
 WRITE_CHUNK = 2000  # samples per write transaction, so commands queue behind short writes
+TRACKER_BATCH = 200  # trackers made from one read
 
 
 class SessionNotRunning(Conflict):
@@ -61,9 +62,18 @@ def _authorize(actor: Actor, user_id: uuid.UUID) -> None:
 async def profile_of(session: AsyncSession, user_id: uuid.UUID) -> Profile:
     """The stored profile, or an empty one (pure value for zones and exports)."""
     row = await session.get(AthleteProfile, user_id)
-    if row is None:
-        return Profile()
+    return Profile() if row is None else _profile(row)
+
+
+def _profile(row: AthleteProfile) -> Profile:
     return Profile(row.max_hr, row.resting_hr, row.lthr, row.ftp_w, ZoneModel(row.zone_model))
+
+
+async def profiles_of(
+    session: AsyncSession, user_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Profile]:
+    """The stored profiles of `user_ids` (those without one are left out)."""
+    return {row.user_id: _profile(row) for row in await repository.profiles(session, user_ids)}
 
 
 async def get(session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> AthleteProfile | None:
@@ -225,33 +235,61 @@ async def _ingest_here(
 
 
 async def _tracker(ctx: Context, snap: Snapshot, segment_index: int) -> Tracker:
-    """The session's new tracker, made once however many batches arrive while it is being
-    made: thousands of sessions starting together would otherwise read it again for every
-    sample that waits, and queue the reads behind the connection pool until they time out."""
-    making = ctx.part(HeartRates).making
-    made = making.get(snap.id)
+    """The session's new tracker. Trackers asked for together are made together
+    (`_make_trackers`), and a session's is asked for once, however many batches wait for it:
+    thousands of sessions starting at once would otherwise take a transaction each, and queue
+    behind the connection pool until the reads time out."""
+    heart_rates = ctx.part(HeartRates)
+    made = heart_rates.making.get(snap.id)
     if made is None:
-        made = making[snap.id] = asyncio.ensure_future(_new_tracker(ctx, snap, segment_index))
-        made.add_done_callback(lambda _: making.pop(snap.id, None))
+        made = heart_rates.making[snap.id] = asyncio.get_running_loop().create_future()
+        heart_rates.to_make.append((snap, segment_index))
+        if heart_rates.maker is None or heart_rates.maker.done():
+            heart_rates.maker = asyncio.create_task(_make_trackers(ctx))
     return await asyncio.shield(made)
 
 
-async def _new_tracker(ctx: Context, snap: Snapshot, segment_index: int) -> Tracker:
-    """A new tracker, with the athlete's zones, and the deviation alert still open in the
-    current segment (after a restart, an excursion already announced is not announced again)."""
-    async with ctx.db.transaction(write=False) as uow:
-        zones = zones_for(await profile_of(uow.session, snap.athlete_id))
-        last = await repository.last_deviation_event(uow.session, snap.id)
+async def _make_trackers(ctx: Context) -> None:
+    """Make the trackers asked for, `TRACKER_BATCH` from one read: the athletes' zones, and the
+    deviation alert still open in each session's segment (after a restart, an excursion
+    already announced is not announced again)."""
+    heart_rates = ctx.part(HeartRates)
+    while heart_rates.to_make:
+        batch = heart_rates.to_make[:TRACKER_BATCH]
+        del heart_rates.to_make[:TRACKER_BATCH]
+        try:
+            async with ctx.db.transaction(write=False) as uow:
+                profiles = await profiles_of(uow.session, {snap.athlete_id for snap, _ in batch})
+                alerts = await repository.last_deviation_events(
+                    uow.session, [snap.id for snap, _ in batch]
+                )
+        except Exception as exc:  # those waiting see it; the next ask tries again
+            for snap, _ in batch:
+                waiting = heart_rates.making.pop(snap.id)
+                waiting.set_exception(exc)
+                waiting.exception()  # retrieved, even if nobody waits any more
+            continue
+        for snap, segment_index in batch:
+            zones = zones_for(profiles.get(snap.athlete_id, Profile()))
+            tracker = heart_rates.get(snap.id) or _new_tracker(
+                snap, segment_index, zones, alerts.get(snap.id)
+            )
+            heart_rates.add(tracker)
+            heart_rates.making.pop(snap.id).set_result(tracker)
+
+
+def _new_tracker(
+    snap: Snapshot,
+    segment_index: int,
+    zones: tuple[Zone, ...] | None,
+    last: dict[str, Any] | None,
+) -> Tracker:
     deviation = DeviationState()
     if last and last["type"] == "ZoneDeviation" and last["segment_index"] == segment_index:
         side = Direction(last["direction"])  # its `above_at` or `below_at` is the alert's time
         deviation = DeviationState(raised=side, **{f"{side.value}_at": last["at"]})
     bands = segment_bands(snap.plan, zones)
-    tracker = ctx.part(HeartRates).get(snap.id)  # made by a concurrent batch meanwhile
-    if tracker is None:
-        tracker = Tracker(snap.id, snap.athlete_id, zones, bands, segment_index, deviation)
-        ctx.part(HeartRates).add(tracker)
-    return tracker
+    return Tracker(snap.id, snap.athlete_id, zones, bands, segment_index, deviation)
 
 
 def _event_doc(segment_index: int, event: HrEvent) -> dict[str, Any]:
