@@ -758,7 +758,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--ws",
         choices=("websockets", "websockets-sansio", "wsproto"),
         help="uvicorn's WebSocket implementation for the bare app and the server (default: "
-        "uvicorn's choice, `websockets`; the server's needs the diag launcher)",
+        "`websockets-sansio`, as `setpoint serve`; the server's needs the diag launcher)",
     )
     p.add_argument(
         "--server",

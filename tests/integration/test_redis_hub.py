@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import socket
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -86,21 +85,31 @@ async def test_publish_fails_while_redis_is_down_and_works_once_it_is_back(
 ) -> None:
     port = free_port()
     command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    server = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL)
-    try:
+
+    async def start() -> asyncio.subprocess.Process:
+        server = await asyncio.create_subprocess_exec(
+            *command, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL
+        )
         await until_up(port)
+        return server
+
+    async def stop(server: asyncio.subprocess.Process) -> None:
+        if server.returncode is None:
+            server.terminate()
+            await asyncio.wait_for(server.wait(), 5)
+
+    server = await start()
+    try:
         hub = RedisHub(f"redis://127.0.0.1:{port}/0")
         gaps: list[bool] = []
         hub.on_gap(lambda: gaps.append(True))
         await hub.start()
         try:
             await hub.publish("t", "while up")
-            server.terminate()
-            server.wait(5)
+            await stop(server)
             with pytest.raises(RedisError):
                 await asyncio.wait_for(hub.publish("t", "while down"), 5)
-            server = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL)
-            await until_up(port)
+            server = await start()
             await asyncio.wait_for(hub.publish("t", "back"), 5)
             for _ in range(100):  # the reader subscribes again, and says it may have missed some
                 if gaps:
@@ -110,8 +119,7 @@ async def test_publish_fails_while_redis_is_down_and_works_once_it_is_back(
         finally:
             await hub.stop()
     finally:
-        server.terminate()
-        server.wait(5)
+        await stop(server)
 
 
 def free_port() -> int:

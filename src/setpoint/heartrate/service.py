@@ -270,11 +270,11 @@ async def _make_trackers(ctx: Context) -> None:
                 waiting.exception()  # retrieved, even if nobody waits any more
             continue
         for snap, segment_index in batch:
-            zones = zones_for(profiles.get(snap.athlete_id, Profile()))
-            tracker = heart_rates.get(snap.id) or _new_tracker(
-                snap, segment_index, zones, alerts.get(snap.id)
-            )
-            heart_rates.add(tracker)
+            tracker = heart_rates.get(snap.id)
+            if tracker is None:
+                zones = zones_for(profiles.get(snap.athlete_id, Profile()))
+                tracker = _new_tracker(snap, segment_index, zones, alerts.get(snap.id))
+                heart_rates.add(tracker)
             heart_rates.making.pop(snap.id).set_result(tracker)
 
 
