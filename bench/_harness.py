@@ -293,6 +293,21 @@ async def drop_database(args: argparse.Namespace, name: str) -> None:
         await admin.dispose()
 
 
+async def clean_up(
+    children: Children, args: argparse.Namespace, pg_name: str | None, tmp: Path
+) -> None:
+    """The end of a run: its processes stopped, its scratch database dropped, its temp dir
+    removed (or kept, with `--keep`)."""
+    await children.close()
+    if pg_name is not None:
+        with contextlib.suppress(Exception):
+            await drop_database(args, pg_name)
+    if args.keep:
+        say(f"kept {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 # --- load-generator processes: one JSON object a line each way -------------------------
 
 
@@ -510,6 +525,19 @@ def stop_server(proc: subprocess.Popen[bytes], timeout: float = 30) -> int | Non
             with contextlib.suppress(ProcessLookupError):
                 os.kill(member, signal.SIGKILL)
     return code
+
+
+def add_run_args(p: argparse.ArgumentParser) -> None:
+    """The options every bench has: wait for a quiet machine, write the figures, keep the
+    temp dir."""
+    p.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        help="first wait up to this many seconds for other processes to go idle",
+    )
+    p.add_argument("--json", type=Path, help="write every figure here")
+    p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, databases)")
 
 
 def add_workers_args(p: argparse.ArgumentParser) -> None:

@@ -45,7 +45,6 @@ import contextlib
 import itertools
 import json
 import os
-import shutil
 import tempfile
 import time
 import uuid
@@ -63,10 +62,11 @@ from _harness import (
     Children,
     Meter,
     Snapshot,
+    add_run_args,
     add_workers_args,
     check_workers_args,
+    clean_up,
     diag_launcher,
-    drop_database,
     finish_profile,
     gc_launcher,
     gc_pauses,
@@ -541,14 +541,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             live["cpu_per_sample_vs_bare"] = round(live["server_cpu_us_per_sample"] / bare_us, 2)
         return report
     finally:
-        await children.close()
-        if pg_name is not None:
-            with contextlib.suppress(Exception):
-                await drop_database(args, pg_name)
-        if args.keep:
-            say(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        await clean_up(children, args, pg_name, tmp)
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -749,12 +742,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="experiment: gc.freeze() in the server this many seconds after its start",
     )
     p.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0.0,
-        help="first wait up to this many seconds for other processes to go idle",
-    )
-    p.add_argument(
         "--ws",
         choices=("websockets", "websockets-sansio", "wsproto"),
         help="uvicorn's WebSocket implementation for the bare app and the server (default: "
@@ -767,8 +754,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="ASGI server of the bare app and of Setpoint (granian: bench/_granian_serve.py, "
         "no stall attribution)",
     )
-    p.add_argument("--json", type=Path, help="write every figure here")
-    p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
+    add_run_args(p)
     args = p.parse_args(argv)
     check_workers_args(p, args)
     if args.ws and (not args.diag or args.workers > 1 or args.gc_log or args.gc_freeze_after):

@@ -31,7 +31,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-import shutil
 import tempfile
 import time
 import uuid
@@ -51,7 +50,8 @@ from _harness import (
     DEFAULT_PG,
     PY,
     Meter,
-    drop_database,
+    add_run_args,
+    clean_up,
     finish_profile,
     make_database,
     report_header,
@@ -437,14 +437,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         return report
     finally:
         await live.close()
-        await CHILDREN.close()
-        if pg_name is not None:
-            with contextlib.suppress(Exception):
-                await drop_database(args, pg_name)
-        if args.keep:
-            say(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        await clean_up(CHILDREN, args, pg_name, tmp)
 
 
 def table(report: dict[str, Any]) -> str:
@@ -497,14 +490,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=20, help="saves before the phases (unmeasured)")
     p.add_argument("--quick", action="store_true", help="100 saves per phase (a smoke run)")
     p.add_argument("--profile", action="store_true", help="py-spy on the server at 50 ms")
-    p.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0.0,
-        help="first wait up to this many seconds for other processes to go idle",
-    )
-    p.add_argument("--json", type=Path, help="write every figure here")
-    p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
+    add_run_args(p)
     args = p.parse_args(argv)
     if args.quick:
         args.sessions = min(args.sessions, 100)

@@ -77,6 +77,7 @@ from _harness import (
     CHILDREN,
     DEFAULT_PG,
     PY,
+    add_run_args,
     drop_database,
     finish_profile,
     machine_busy_s,
@@ -719,14 +720,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="1,000 schedules (a smoke run)")
     p.add_argument("--profile", action="store_true", help="py-spy each worker while firing")
     p.add_argument("--profile-s", type=float, default=15.0, help="seconds of profile")
-    p.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0.0,
-        help="first wait up to this many seconds for other processes to go idle",
-    )
-    p.add_argument("--json", type=Path, help="write every figure here")
-    p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, databases)")
+    add_run_args(p)
     args = p.parse_args(argv)
     if args.quick:
         args.schedules = min(args.schedules, 1000)

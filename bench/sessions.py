@@ -36,7 +36,6 @@ import contextlib
 import itertools
 import json
 import random
-import shutil
 import tempfile
 import time
 import uuid
@@ -65,10 +64,11 @@ from _harness import (
     Meter,
     Server,
     Snapshot,
+    add_run_args,
     add_workers_args,
     check_workers_args,
+    clean_up,
     diag_launcher,
-    drop_database,
     finish_profile,
     gc_launcher,
     gc_pauses,
@@ -628,14 +628,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         live_out["boundaries"]["received_in_window"] = got
         return report
     finally:
-        await children.close()
-        if pg_name is not None:
-            with contextlib.suppress(Exception):
-                await drop_database(args, pg_name)
-        if args.keep:
-            say(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        await clean_up(children, args, pg_name, tmp)
 
 
 # --- restart: SIGKILL with every session active, then serve again --------------------------------
@@ -906,14 +899,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_false",
         help="serve without recording stalls (bench/_diag_serve.py), so no attribution",
     )
-    p.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0.0,
-        help="first wait up to this many seconds for other processes to go idle",
-    )
-    p.add_argument("--json", type=Path, help="write every figure here")
-    p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
+    add_run_args(p)
     args = p.parse_args(argv)
     check_workers_args(p, args)
     if args.quick:

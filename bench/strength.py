@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import random
-import shutil
 import tempfile
 import time
 import uuid
@@ -45,7 +43,8 @@ from _common import cpu_seconds, processes_named, summary_ms, total_cpu_seconds,
 from _harness import (
     CHILDREN,
     DEFAULT_PG,
-    drop_database,
+    add_run_args,
+    clean_up,
     make_database,
     report_header,
     run_main,
@@ -355,14 +354,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         report["server_log_tail"] = tail(server.log, 10)
         return report
     finally:
-        await CHILDREN.close()
-        if pg_name is not None:
-            with contextlib.suppress(Exception):
-                await drop_database(args, pg_name)
-        if args.keep:
-            say(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        await clean_up(CHILDREN, args, pg_name, tmp)
 
 
 def table(report: dict[str, Any]) -> str:
@@ -421,14 +413,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sets", type=int, default=45, help="sets logged, one at a time (<= 100)")
     p.add_argument("--progress-reads", type=int, default=600, help="one at a time")
     p.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
-    p.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0.0,
-        help="first wait up to this many seconds for other processes to go idle",
-    )
-    p.add_argument("--json", type=Path, help="write every figure here")
-    p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
+    add_run_args(p)
     args = p.parse_args(argv)
     if args.quick:
         args.athletes = min(args.athletes, 8)
